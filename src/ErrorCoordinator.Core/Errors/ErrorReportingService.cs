@@ -1,0 +1,172 @@
+using ErrorCoordinator.Core.Common;
+using ErrorCoordinator.Core.Events;
+using ErrorCoordinator.Core.Scrubbing;
+using ErrorCoordinator.Core.Signatures;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ErrorCoordinator.Core.Errors;
+
+/// <summary>
+/// Failure reporting: validates, scrubs, classifies, fingerprints and records reports, and answers
+/// queries over events and groups. The only entry point the MCP tools use for errors.
+/// </summary>
+public sealed class ErrorReportingService(
+    IErrorStore store,
+    ISignatureEngine signatures,
+    SecretScrubber scrubber,
+    ErrorClassifier classifier,
+    FailureValidator validator,
+    IOptions<RetentionOptions> retention,
+    ChannelNames channels,
+    TimeProvider time,
+    ILogger<ErrorReportingService> logger)
+{
+    public async Task<ReportResult> ReportAsync(FailureReport report, CancellationToken cancellationToken = default)
+    {
+        var (errorEvent, classification) = await PrepareAsync(validator.Validate(report), "", cancellationToken);
+        return await RecordAsync(errorEvent, classification, cancellationToken);
+    }
+
+    /// <summary>
+    /// Records a batch. Every item is validated on its own; an invalid item gets its own error and the
+    /// rest are recorded. Valid items are sent to the store together (pipelined), in order.
+    /// </summary>
+    public async Task<IReadOnlyList<BatchItemResult>> ReportBatchAsync(IReadOnlyList<FailureReport> reports, CancellationToken cancellationToken = default)
+    {
+        var max = validator.Limits.MaxBatchSize;
+        if (reports.Count == 0) throw new ValidationException("failures", "'failures' must contain at least one item.");
+        if (reports.Count > max)
+            throw new ValidationException("failures", $"'failures' has {reports.Count} items; the limit is {max} items per batch.");
+
+        var results = new BatchItemResult[reports.Count];
+        var pending = new List<(int Index, Task<ReportResult> Task)>(reports.Count);
+        for (var i = 0; i < reports.Count; i++)
+        {
+            try
+            {
+                var (errorEvent, classification) = await PrepareAsync(validator.Validate(reports[i], $"failures[{i}]."), $"failures[{i}].", cancellationToken);
+                pending.Add((i, RecordAsync(errorEvent, classification, cancellationToken)));
+            }
+            catch (ValidationException ex)
+            {
+                results[i] = new BatchItemResult(i, null, ex.Message, ex.Field);
+            }
+        }
+
+        foreach (var (index, task) in pending)
+            results[index] = new BatchItemResult(index, await task, null, null);
+        return results;
+    }
+
+    public Task<Page<ErrorEvent>> QueryAsync(ErrorQuery query, CancellationToken cancellationToken = default)
+    {
+        CheckLimit(query.Limit);
+        if (query.Since is { } since && query.Until is { } until && since > until)
+            throw new ValidationException("since", "'since' must not be later than 'until'.");
+        CheckCursor(query.Cursor);
+        return store.QueryEventsAsync(query, cancellationToken);
+    }
+
+    public Task<Page<ErrorGroup>> ListGroupsAsync(GroupQuery query, CancellationToken cancellationToken = default)
+    {
+        CheckLimit(query.Limit);
+        CheckCursor(query.Cursor);
+        return store.ListGroupsAsync(query, cancellationToken);
+    }
+
+    public async Task<ErrorGroupDetail> GetGroupAsync(string groupId, int samples = 10, CancellationToken cancellationToken = default)
+    {
+        FailureValidator.RequireName("group_id", groupId, validator.Limits.MaxNameLength);
+        if (samples is < 0 or > 100) throw new ValidationException("samples", "'samples' must be between 0 and 100.");
+        return await store.GetGroupAsync(groupId, time.GetUtcNow(), samples, Defaults.HistogramHours, cancellationToken)
+            ?? throw new NotFoundException("Error group", groupId);
+    }
+
+    public async Task<ErrorGroup> UpdateGroupAsync(string groupId, GroupStatus status, string? note, CancellationToken cancellationToken = default)
+    {
+        FailureValidator.RequireName("group_id", groupId, validator.Limits.MaxNameLength);
+        if (status == GroupStatus.Regressed)
+            throw new ValidationException("status", "'status' must be one of resolved, ignored, unresolved; regressed is set by the coordinator.");
+        if (note is not null && note.Length > validator.Limits.MaxMessageBytes)
+            throw ValidationException.TooLong("note", validator.Limits.MaxMessageBytes);
+        var group = await store.UpdateGroupStatusAsync(groupId, status, scrubber.Scrub(note), time.GetUtcNow(), channels.Groups, cancellationToken)
+            ?? throw new NotFoundException("Error group", groupId);
+        Log.GroupStatusChanged(logger, groupId, status.ToWire());
+        return group;
+    }
+
+    private async Task<(ErrorEvent, Classification)> PrepareAsync(ValidatedReport v, string prefix, CancellationToken cancellationToken)
+    {
+        var r = v.Report;
+        var message = scrubber.Scrub(r.Message)!;
+        var stack = scrubber.Scrub(r.Stack);
+        var tags = scrubber.ScrubTags(r.Tags);
+        var c = classifier.Classify(r.ErrorType, message, r.Code);
+        var classification = c with { Severity = v.Severity ?? c.Severity, Category = v.Category ?? c.Category };
+        var signature = await signatures.ComputeAsync(new SignatureInput(r.ErrorType, message, stack, r.Agent, r.Component, tags), cancellationToken);
+        var now = time.GetUtcNow();
+        var ttl = retention.Value.ForKind(classification.Kind);
+        var expiresAt = v.OccurredAt + ttl;
+        if (expiresAt <= now)
+            throw new ValidationException(prefix + "occurred_at",
+                $"'{prefix}occurred_at' ({v.OccurredAt:O}) is older than the {ttl.TotalDays:0.#}-day retention for {classification.Kind} events.");
+        var errorEvent = new ErrorEvent
+        {
+            EventId = NewEventId(now),
+            GroupId = signature.GroupId,
+            Signature = signature.Signature(r.ErrorType),
+            Kind = classification.Kind,
+            Agent = r.Agent,
+            ErrorType = r.ErrorType,
+            Message = message,
+            Stack = stack,
+            Code = r.Code,
+            TaskId = r.TaskId,
+            Project = r.Project,
+            Component = r.Component,
+            TraceId = r.TraceId,
+            Tags = tags,
+            Severity = classification.Severity,
+            Category = classification.Category,
+            Recoverable = classification.Recoverable,
+            OccurredAt = v.OccurredAt,
+            ReceivedAt = now,
+            ExpiresAt = expiresAt,
+        };
+        return (errorEvent, classification);
+    }
+
+    private async Task<ReportResult> RecordAsync(ErrorEvent e, Classification c, CancellationToken cancellationToken)
+    {
+        var r = retention.Value;
+        var outcome = await store.RecordAsync(e, new RecordOptions(r.Groups, channels.Errors(e.Kind), RetentionLimits.From(r)), cancellationToken);
+        if (outcome.IsNewGroup) Log.NewGroup(logger, e.GroupId, e.Signature);
+        return new ReportResult(e.EventId, e.GroupId, e.Signature, e.Severity, e.Category, e.Recoverable,
+            outcome.IsNewGroup, outcome.GroupCount, outcome.Status, Recommend(c, outcome));
+    }
+
+    private static string Recommend(Classification c, RecordOutcome outcome)
+    {
+        if (outcome.Status == GroupStatus.Regressed)
+            return "Regression: this group was resolved and has failed again. Reopen the fix. " + c.Recommendation;
+        if (outcome.GroupCount >= 10 && !c.Recoverable)
+            return $"Recurring ({outcome.GroupCount} events): needs a permanent fix. " + c.Recommendation;
+        return c.Recommendation;
+    }
+
+    /// <summary>Time-ordered, globally unique event ids (UUIDv7 from the injected clock).</summary>
+    private static string NewEventId(DateTimeOffset now) => "evt_" + Guid.CreateVersion7(now).ToString("N");
+
+    private static void CheckLimit(int limit)
+    {
+        if (limit is < 1 or > Defaults.MaxPageSize)
+            throw new ValidationException("limit", $"'limit' must be between 1 and {Defaults.MaxPageSize}; got {limit}.");
+    }
+
+    private static void CheckCursor(string? cursor)
+    {
+        if (cursor is not null && !IndexCursor.TryDecode(cursor, out _))
+            throw new ValidationException("cursor", "'cursor' is not a cursor this server returned; pass next_cursor from a previous page unchanged.");
+    }
+}

@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace ErrorCoordinator.Core.Errors;
+
+/// <summary>Source-generated log messages for failure reporting.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "New error group {GroupId}: {Signature}")]
+    public static partial void NewGroup(ILogger logger, string groupId, string signature);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Error group {GroupId} set to {Status}")]
+    public static partial void GroupStatusChanged(ILogger logger, string groupId, string status);
+}

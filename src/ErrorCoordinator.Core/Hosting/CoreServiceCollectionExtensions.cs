@@ -1,0 +1,81 @@
+using ErrorCoordinator.Core.Errors;
+using ErrorCoordinator.Core.Events;
+using ErrorCoordinator.Core.Scrubbing;
+using ErrorCoordinator.Core.Signatures;
+using ErrorCoordinator.Core.Storage.InMemory;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ErrorCoordinator.Core.Hosting;
+
+/// <summary>Options shared by every capability's storage. Bound from <c>ErrorCoordinator:Storage</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "ErrorCoordinator:Storage";
+
+    /// <summary>Redis connection: a redis:// or rediss:// URL, or a StackExchange.Redis configuration string. Empty: the embedded store.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>Prefix of every Redis key, so several deployments can share one Redis.</summary>
+    [System.ComponentModel.DataAnnotations.RegularExpression(@"^[A-Za-z0-9_.\-]{0,32}:?$", ErrorMessage = "KeyPrefix may use letters, digits, '_', '.', '-' and one trailing ':' (at most 32 characters).")]
+    public string KeyPrefix { get; set; } = Common.Defaults.KeyPrefix;
+
+    /// <summary>Prefix of every pub/sub channel; empty keeps the original design's names (events:errors:*).</summary>
+    public string ChannelPrefix { get; set; } = "";
+
+    public bool UsesRedis => !string.IsNullOrWhiteSpace(Redis);
+}
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>Failure reporting: options, validation, scrubbing, classification, signatures and the service.</summary>
+    public static IServiceCollection AddErrorReporting(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<LimitsOptions>().Bind(configuration.GetSection(LimitsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.Default > TimeSpan.Zero && o.Groups > TimeSpan.Zero && o.Kinds.Values.All(v => v > TimeSpan.Zero),
+                "Retention periods must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<ScrubbingOptions>().Bind(configuration.GetSection(ScrubbingOptions.Section)).ValidateOnStart();
+        services.AddOptions<ClassificationOptions>().Bind(configuration.GetSection(ClassificationOptions.Section))
+            .Validate(o => o.Rules.All(r => IsValidRegex(r.ErrorType) && IsValidRegex(r.Message) && IsValidRegex(r.Code)),
+                "Every classification rule pattern must be a valid regular expression.")
+            .ValidateOnStart();
+        services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.TryAddSingleton(sp => new ChannelNames(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ChannelPrefix));
+        services.TryAddSingleton<FailureValidator>();
+        services.TryAddSingleton<SecretScrubber>();
+        services.TryAddSingleton<ErrorClassifier>();
+        services.TryAddSingleton<ISignatureEngine, SeedSignatureEngine>();
+        services.TryAddSingleton<ErrorReportingService>();
+        return services;
+    }
+
+    /// <summary>The embedded store: every port in memory, one process, not durable.</summary>
+    public static IServiceCollection AddInMemoryStores(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<InMemoryEventBus>();
+        services.TryAddSingleton<IEventBus>(sp => sp.GetRequiredService<InMemoryEventBus>());
+        services.TryAddSingleton<IErrorStore, InMemoryErrorStore>();
+        return services;
+    }
+
+    private static bool IsValidRegex(string? pattern)
+    {
+        if (string.IsNullOrWhiteSpace(pattern)) return true;
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(pattern);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,304 @@
+using ErrorCoordinator.Core.Common;
+using ErrorCoordinator.Core.Errors;
+
+namespace ErrorCoordinator.Core.Storage.InMemory;
+
+/// <summary>
+/// The embedded error store: one process, not durable, the same semantics as the Redis store
+/// (atomic records, retention by time and count, the same paging and ordering). One lock makes every
+/// operation atomic, as one Lua script is in Redis.
+/// </summary>
+public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) : IErrorStore
+{
+    private static readonly Comparer<(long Ms, string Id)> NewestFirst = Comparer<(long Ms, string Id)>.Create((a, b) =>
+    {
+        var c = b.Ms.CompareTo(a.Ms);
+        return c != 0 ? c : string.CompareOrdinal(b.Id, a.Id);
+    });
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, ErrorEvent> _events = new(StringComparer.Ordinal);
+    private readonly SortedSet<(long Ms, string Id)> _timeIndex = new(NewestFirst);
+    private readonly SortedSet<(long Ms, string Id)> _expiry = new(Comparer<(long Ms, string Id)>.Create((a, b) =>
+    {
+        var c = a.Ms.CompareTo(b.Ms);
+        return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
+    }));
+    private readonly Dictionary<string, GroupState> _groups = new(StringComparer.Ordinal);
+    private readonly LinkedList<string> _audit = new();
+
+    private sealed class GroupState
+    {
+        public required string Id;
+        public required string Signature;
+        public required string ErrorType;
+        public long Count;
+        public DateTimeOffset FirstSeen;
+        public DateTimeOffset LastSeen;
+        public readonly Dictionary<string, long> Agents = new(StringComparer.Ordinal);
+        public readonly HashSet<string> Components = new(StringComparer.Ordinal);
+        public readonly LinkedList<string> Samples = new();
+        public readonly Dictionary<long, long> Hourly = [];
+        public GroupStatus Status;
+        public string SampleMessage = "";
+        public string? Component;
+        public Severity Severity;
+        public ErrorCategory Category;
+        public string? Note;
+        public DateTimeOffset? StatusChangedAt;
+        public DateTimeOffset? RegressedAt;
+        public DateTimeOffset ExpiresAt;
+        public readonly SortedSet<(long Ms, string Id)> Index = new(NewestFirst);
+    }
+
+    public Task<RecordOutcome> RecordAsync(ErrorEvent e, RecordOptions options, CancellationToken cancellationToken = default)
+    {
+        string json;
+        RecordOutcome outcome;
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            var limits = options.Limits;
+            Purge(now, limits);
+
+            var occurredMs = e.OccurredAt.ToUnixTimeMilliseconds();
+            _events[e.EventId] = e;
+            _timeIndex.Add((occurredMs, e.EventId));
+            _expiry.Add((e.ExpiresAt.ToUnixTimeMilliseconds(), e.EventId));
+            TrimTotal(limits.MaxEventsTotal);
+
+            var isNew = !_groups.TryGetValue(e.GroupId, out var g) || g.ExpiresAt <= now;
+            if (isNew)
+            {
+                g = new GroupState
+                {
+                    Id = e.GroupId, Signature = e.Signature, ErrorType = e.ErrorType,
+                    FirstSeen = e.OccurredAt, LastSeen = e.OccurredAt, Status = GroupStatus.Unresolved,
+                };
+                _groups[e.GroupId] = g;
+                TrimGroups(limits.MaxGroups, now);
+            }
+            else if (g!.Status == GroupStatus.Resolved)
+            {
+                g.Status = GroupStatus.Regressed;
+                g.RegressedAt = now;
+                g.StatusChangedAt = now;
+            }
+
+            g!.Count++;
+            if (e.OccurredAt < g.FirstSeen) g.FirstSeen = e.OccurredAt;
+            if (e.OccurredAt >= g.LastSeen)
+            {
+                g.LastSeen = e.OccurredAt;
+                g.SampleMessage = ErrorShapes.Sample(e.Message);
+                g.Severity = e.Severity;
+                g.Category = e.Category;
+                if (e.Component is not null) g.Component = e.Component;
+            }
+            if (isNew)
+            {
+                g.SampleMessage = ErrorShapes.Sample(e.Message);
+                g.Severity = e.Severity;
+                g.Category = e.Category;
+                g.Component = e.Component;
+            }
+            g.Agents[e.Agent] = g.Agents.GetValueOrDefault(e.Agent) + 1;
+            if (e.Component is not null) g.Components.Add(e.Component);
+            g.Samples.AddFirst(e.EventId);
+            while (g.Samples.Count > limits.MaxSamplesPerGroup) g.Samples.RemoveLast();
+            var hour = ErrorShapes.HourBucket(e.OccurredAt);
+            g.Hourly[hour] = g.Hourly.GetValueOrDefault(hour) + 1;
+            var horizon = ErrorShapes.HourBucket(now) - (Defaults.HistogramHours + 1) * 3_600_000L;
+            foreach (var old in g.Hourly.Keys.Where(k => k < horizon).ToList()) g.Hourly.Remove(old);
+            g.Index.Add((occurredMs, e.EventId));
+            while (g.Index.Count > limits.MaxEventsPerIndex) g.Index.Remove(g.Index.Max);
+            g.ExpiresAt = now + options.GroupTtl;
+
+            json = CoreJson.Serialize(e);
+            AppendAudit(json, limits.AuditStreamMaxLength);
+            outcome = new RecordOutcome(isNew, g.Count, g.Status);
+        }
+        bus.Publish(options.Channel, json);
+        return Task.FromResult(outcome);
+    }
+
+    public Task<Page<ErrorEvent>> QueryEventsAsync(ErrorQuery query, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            IEnumerable<(long Ms, string Id)> source = query.GroupId is not null
+                ? _groups.TryGetValue(query.GroupId, out var g) && g.ExpiresAt > now ? g.Index : []
+                : _timeIndex;
+            if (IndexCursor.TryDecode(query.Cursor, out var cursor))
+                source = source.Where(x => NewestFirst.Compare(x, ((long)cursor.Score, cursor.Member)) > 0);
+
+            var items = new List<ErrorEvent>(query.Limit);
+            (long Ms, string Id) last = default;
+            var more = false;
+            foreach (var entry in source)
+            {
+                if (!_events.TryGetValue(entry.Id, out var e) || e.ExpiresAt <= now || !query.Matches(e)) continue;
+                if (items.Count == query.Limit)
+                {
+                    more = true;
+                    break;
+                }
+                items.Add(e);
+                last = entry;
+            }
+            var next = more ? new IndexCursor(last.Ms, last.Id!).Encode() : null;
+            return Task.FromResult(new Page<ErrorEvent>(items, next));
+        }
+    }
+
+    public Task<Page<ErrorGroup>> ListGroupsAsync(GroupQuery query, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            var ordered = _groups.Values
+                .Where(g => g.ExpiresAt > now)
+                .Select(g => (Score: SortScore(g, query.Sort), g))
+                .OrderByDescending(x => x.Score)
+                .ThenByDescending(x => x.g.Id, StringComparer.Ordinal)
+                .AsEnumerable();
+            if (IndexCursor.TryDecode(query.Cursor, out var cursor))
+                ordered = ordered.Where(x => x.Score < cursor.Score || (x.Score == cursor.Score && string.CompareOrdinal(x.g.Id, cursor.Member) < 0));
+
+            var items = new List<ErrorGroup>(query.Limit);
+            (double Score, string Id) last = default;
+            var more = false;
+            foreach (var (score, g) in ordered)
+            {
+                if (!GroupMatches(g, query)) continue;
+                if (items.Count == query.Limit)
+                {
+                    more = true;
+                    break;
+                }
+                items.Add(ToGroup(g));
+                last = (score, g.Id);
+            }
+            return Task.FromResult(new Page<ErrorGroup>(items, more ? new IndexCursor(last.Score, last.Id!).Encode() : null));
+        }
+    }
+
+    public Task<ErrorGroupDetail?> GetGroupAsync(string groupId, DateTimeOffset now, int samples, int hours, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            var clock = time.GetUtcNow();
+            if (!_groups.TryGetValue(groupId, out var g) || g.ExpiresAt <= clock) return Task.FromResult<ErrorGroupDetail?>(null);
+            var recent = g.Samples
+                .Select(id => _events.GetValueOrDefault(id))
+                .Where(e => e is not null && e.ExpiresAt > clock)
+                .Take(samples)
+                .Select(e => e!)
+                .ToList();
+            var histogram = ErrorShapes.Histogram(now, hours, h => g.Hourly.GetValueOrDefault(h));
+            return Task.FromResult<ErrorGroupDetail?>(new ErrorGroupDetail(ToGroup(g), recent, histogram));
+        }
+    }
+
+    public Task<ErrorGroup?> UpdateGroupStatusAsync(string groupId, GroupStatus status, string? note, DateTimeOffset now, string channel, CancellationToken cancellationToken = default)
+    {
+        ErrorGroup group;
+        string json;
+        lock (_gate)
+        {
+            if (!_groups.TryGetValue(groupId, out var g) || g.ExpiresAt <= time.GetUtcNow()) return Task.FromResult<ErrorGroup?>(null);
+            g.Status = status;
+            g.StatusChangedAt = now;
+            if (note is not null) g.Note = note;
+            group = ToGroup(g);
+            json = CoreJson.Serialize(new GroupStatusEvent("group_status_changed", groupId, status, note, now));
+            AppendAudit(json, Defaults.AuditStreamMaxLength);
+        }
+        bus.Publish(channel, json);
+        return Task.FromResult<ErrorGroup?>(group);
+    }
+
+    public Task<IReadOnlyList<string>> ReadAuditAsync(int count, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+            return Task.FromResult<IReadOnlyList<string>>(_audit.Take(count).ToList());
+    }
+
+    private void Purge(DateTimeOffset now, RetentionLimits limits)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        while (_expiry.Count > 0 && _expiry.Min.Ms <= nowMs)
+        {
+            var (ms, id) = _expiry.Min;
+            _expiry.Remove((ms, id));
+            if (_events.Remove(id, out var e)) _timeIndex.Remove((e.OccurredAt.ToUnixTimeMilliseconds(), id));
+        }
+        var horizon = nowMs - (long)limits.LongestEventRetention.TotalMilliseconds;
+        while (_timeIndex.Count > 0 && _timeIndex.Max.Ms < horizon) RemoveOldest();
+        foreach (var expired in _groups.Values.Where(g => g.ExpiresAt <= now).Select(g => g.Id).ToList()) _groups.Remove(expired);
+    }
+
+    private void TrimTotal(int max)
+    {
+        while (_timeIndex.Count > max) RemoveOldest();
+    }
+
+    private void RemoveOldest()
+    {
+        var (ms, id) = _timeIndex.Max;
+        _timeIndex.Remove((ms, id));
+        if (_events.Remove(id, out var e)) _expiry.Remove((e.ExpiresAt.ToUnixTimeMilliseconds(), id));
+    }
+
+    private void TrimGroups(int max, DateTimeOffset now)
+    {
+        while (_groups.Count > max)
+        {
+            var stalest = _groups.Values.MinBy(g => g.LastSeen)!;
+            _groups.Remove(stalest.Id);
+        }
+    }
+
+    private void AppendAudit(string json, int max)
+    {
+        _audit.AddFirst(json);
+        while (_audit.Count > max) _audit.RemoveLast();
+    }
+
+    private static double SortScore(GroupState g, GroupSort sort) => sort switch
+    {
+        GroupSort.Count => g.Count,
+        GroupSort.FirstSeen => g.FirstSeen.ToUnixTimeMilliseconds(),
+        _ => g.LastSeen.ToUnixTimeMilliseconds(),
+    };
+
+    private static bool GroupMatches(GroupState g, GroupQuery q) =>
+        (q.Status is { } s ? g.Status == s : g.Status != GroupStatus.Ignored) &&
+        (q.Agent is null || g.Agents.ContainsKey(q.Agent)) &&
+        (q.Component is null || g.Components.Contains(q.Component));
+
+    private static ErrorGroup ToGroup(GroupState g) => new()
+    {
+        Id = g.Id,
+        Signature = g.Signature,
+        ErrorType = g.ErrorType,
+        Count = g.Count,
+        FirstSeen = g.FirstSeen,
+        LastSeen = g.LastSeen,
+        DistinctAgents = g.Agents.Count,
+        TopAgents = g.Agents.OrderByDescending(a => a.Value).ThenByDescending(a => a.Key, StringComparer.Ordinal)
+            .Take(Defaults.TopAgents).Select(a => new AgentCount(a.Key, a.Value)).ToList(),
+        Status = g.Status,
+        SampleMessage = g.SampleMessage,
+        Component = g.Component,
+        Severity = g.Severity,
+        Category = g.Category,
+        Note = g.Note,
+        StatusChangedAt = g.StatusChangedAt,
+        RegressedAt = g.RegressedAt,
+    };
+}
+
+/// <summary>Published when a group's status is changed by a person or agent.</summary>
+public sealed record GroupStatusEvent(string Type, string GroupId, GroupStatus Status, string? Note, DateTimeOffset At);
