@@ -1,0 +1,47 @@
+using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Mcp.Prompts;
+using ErrorCoordinator.Mcp.Resources;
+using ErrorCoordinator.Mcp.Tools;
+using ModelContextProtocol.Protocol;
+
+namespace ErrorCoordinator.Mcp.Hosting;
+
+/// <summary>The one composition root. Both transports (stdio and HTTP) call it.</summary>
+public static class ErrorCoordinationServiceCollectionExtensions
+{
+    public const string Instructions =
+        "ErrorCoordinator shares failures, error groups and recovery state between agents. " +
+        "Report every failed task or dependency call with report_failure (or report_failures for a batch); the answer tells you the error group, " +
+        "whether it is new, whether the failure is recoverable and what to do next. Use list_error_groups and get_error_group to see what is failing " +
+        "across the fleet, query_errors for individual events, and update_error_group to resolve or ignore a group.";
+
+    /// <summary>Every capability's services and the store chosen by configuration (Redis when configured, else the embedded store).</summary>
+    public static IServiceCollection AddErrorCoordination(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddErrorReporting(configuration);
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        if (storage.UsesRedis) services.AddRedisStorage(storage);
+        else services.AddInMemoryStores();
+        services.AddSingleton(new StoreDescription(storage.UsesRedis ? "redis" : "in-memory", storage.UsesRedis ? RedisTarget.Describe(storage.Redis!) : null));
+        services.AddSingleton<StoreStartup>();
+        return services;
+    }
+
+    /// <summary>The MCP server with every tool, resource and prompt; the caller adds the transport.</summary>
+    public static IMcpServerBuilder AddErrorCoordinatorMcpServer(this IServiceCollection services)
+    {
+        var version = typeof(ErrorCoordinationServiceCollectionExtensions).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+        return services
+            .AddMcpServer(o =>
+            {
+                o.ServerInfo = new Implementation { Name = "error-coordinator", Title = "ErrorCoordinator", Version = version };
+                o.ServerInstructions = Instructions;
+            })
+            .WithTools<ErrorTools>(McpJson.Options)
+            .WithResources<ErrorResources>()
+            .WithPrompts<ErrorPrompts>(McpJson.Options);
+    }
+}
+
+/// <summary>Which store the process uses, for logs and /healthz.</summary>
+public sealed record StoreDescription(string Kind, string? Target);
