@@ -1,0 +1,106 @@
+using System.Text;
+using ErrorCoordinator.Core.Common;
+using ErrorCoordinator.Core.Errors;
+using StackExchange.Redis;
+
+namespace ErrorCoordinator.Redis;
+
+/// <summary>
+/// Every Redis key the coordinator uses, in one place. All error-store keys share the hash tag <c>{err}</c>
+/// so one Lua script may touch them together (cluster-safe). User-supplied names are percent-encoded
+/// (<see cref="Encode"/>) so they can neither add a separator, a glob character nor a hash tag.
+/// </summary>
+public sealed class KeySchema
+{
+    /// <summary>Stands in for an optional index key a script is told to skip; no encoded name can equal it.</summary>
+    private const string Absent = "~";
+
+    private readonly string _err;
+
+    /// <summary>Creates the schema for <paramref name="prefix"/> (default <c>ec:</c>).</summary>
+    /// <exception cref="ArgumentException">The prefix contains a brace, whitespace or a control character.</exception>
+    public KeySchema(string prefix = Defaults.KeyPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        if (prefix.Any(c => c is '{' or '}' || char.IsWhiteSpace(c) || char.IsControl(c)))
+            throw new ArgumentException($"Key prefix '{prefix}' may not contain braces, whitespace or control characters.", nameof(prefix));
+        Prefix = prefix;
+        _err = prefix + "{err}:";
+    }
+
+    /// <summary>The prefix every key starts with.</summary>
+    public string Prefix { get; }
+
+    /// <summary>HASH eventId -> event JSON.</summary>
+    public RedisKey Events => _err + "events";
+    /// <summary>ZSET eventId scored by expires_at (Unix ms).</summary>
+    public RedisKey EventExpiry => _err + "events:expiry";
+    /// <summary>ZSET eventId scored by occurred_at (Unix ms): every event.</summary>
+    public RedisKey TimeIndex => _err + "idx:time";
+    /// <summary>ZSET of one agent's events, scored by occurred_at.</summary>
+    public RedisKey AgentIndex(string agent) => _err + "idx:agent:" + Encode(agent);
+    /// <summary>ZSET of one component's events; with null, a placeholder key the script skips.</summary>
+    public RedisKey ComponentIndex(string? component) => _err + "idx:component:" + (component is null ? Absent : Encode(component));
+    /// <summary>ZSET of one group's events.</summary>
+    public RedisKey GroupIndex(string groupId) => _err + "idx:group:" + Encode(groupId);
+    /// <summary>ZSET of one task's events; with null, a placeholder key the script skips.</summary>
+    public RedisKey TaskIndex(string? taskId) => _err + "idx:task:" + (taskId is null ? Absent : Encode(taskId));
+    /// <summary>ZSET of the events of one severity.</summary>
+    public RedisKey SeverityIndex(Severity severity) => _err + "idx:severity:" + Encode(severity.ToWire());
+    /// <summary>ZSET of the events of one category.</summary>
+    public RedisKey CategoryIndex(ErrorCategory category) => _err + "idx:category:" + Encode(category.ToWire());
+
+    /// <summary>HASH of one group's fields.</summary>
+    public RedisKey Group(string groupId) => _err + "group:" + Encode(groupId);
+    /// <summary>ZSET agent -> event count of one group.</summary>
+    public RedisKey GroupAgents(string groupId) => Group(groupId).Append(":agents");
+    /// <summary>SET of the components one group was seen in.</summary>
+    public RedisKey GroupComponents(string groupId) => Group(groupId).Append(":components");
+    /// <summary>LIST of a group's recent event ids, newest first, capped.</summary>
+    public RedisKey GroupSamples(string groupId) => Group(groupId).Append(":samples");
+    /// <summary>HASH hour start (Unix ms) -> count, the last 25 hours.</summary>
+    public RedisKey GroupHistogram(string groupId) => Group(groupId).Append(":hist");
+
+    /// <summary>ZSET groupId scored by last_seen (Unix ms).</summary>
+    public RedisKey GroupsByLastSeen => _err + "groups:last_seen";
+    /// <summary>ZSET groupId scored by first_seen (Unix ms).</summary>
+    public RedisKey GroupsByFirstSeen => _err + "groups:first_seen";
+    /// <summary>ZSET groupId scored by event count.</summary>
+    public RedisKey GroupsByCount => _err + "groups:count";
+    /// <summary>ZSET groupId scored by the time (Unix ms) the group expires.</summary>
+    public RedisKey GroupsByExpiry => _err + "groups:expiry";
+    /// <summary>HASH error_type -> count of every report.</summary>
+    public RedisKey ErrorTypeCounters => _err + "counters:error_type";
+    /// <summary>STREAM of reports and status changes (JSON), capped.</summary>
+    public RedisKey Audit => _err + "audit";
+
+    /// <summary>The ZSET that orders groups for <paramref name="sort"/>.</summary>
+    public RedisKey GroupsBy(GroupSort sort) => sort switch
+    {
+        GroupSort.Count => GroupsByCount,
+        GroupSort.FirstSeen => GroupsByFirstSeen,
+        _ => GroupsByLastSeen,
+    };
+
+    /// <summary>
+    /// Percent-encodes every character outside <c>[A-Za-z0-9._-]</c> as the %XX of its UTF-8 bytes, so a name
+    /// can contain no ':', '*', '{', '}', whitespace or non-ASCII in the key. Injective: different names give different keys.
+    /// </summary>
+    public static string Encode(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.All(IsSafe)) return name;
+        var bytes = StrictUtf8.GetBytes(name);
+        var sb = new StringBuilder(bytes.Length * 3);
+        foreach (var b in bytes)
+        {
+            if (b < 0x80 && IsSafe((char)b)) sb.Append((char)b);
+            else sb.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static bool IsSafe(char c) => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-';
+}
