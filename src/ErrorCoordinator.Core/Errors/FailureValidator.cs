@@ -86,12 +86,17 @@ public sealed class FailureValidator(IOptions<LimitsOptions> limits, TimeProvide
     /// <summary>Strict ISO-8601: a date, a time, and an explicit offset or Z.</summary>
     public static DateTimeOffset ParseTimestamp(string field, string value)
     {
-        if (DateTimeOffset.TryParseExact(value.Trim(), TimestampFormats, CultureInfo.InvariantCulture,
+        var text = value.Trim();
+        if (HasOffset(text) && DateTimeOffset.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AdjustToUniversal, out var parsed))
             return parsed.ToUniversalTime();
         throw new ValidationException(field,
             $"'{field}' must be an ISO-8601 timestamp with an offset, e.g. 2026-12-04T13:45:00Z; got '{Shorten(value)}'.");
     }
+
+    private static bool HasOffset(string s) =>
+        s.EndsWith('Z') || s.EndsWith('z') ||
+        (s.Length > 6 && (s[^6] == '+' || s[^6] == '-') && s[^3] == ':' && char.IsAsciiDigit(s[^5]) && char.IsAsciiDigit(s[^4]) && char.IsAsciiDigit(s[^2]) && char.IsAsciiDigit(s[^1]));
 
     public static void RequireName(string field, string? value, int max)
     {
