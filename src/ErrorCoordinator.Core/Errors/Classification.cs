@@ -120,7 +120,21 @@ public sealed class ErrorClassifier
         ? "Transient: retry with exponential backoff and jitter (enqueue_retry)."
         : $"Not retryable ({category.ToWire()}): fix the cause, then mark the group resolved.";
 
-    private static Regex? Compile(string? pattern) => string.IsNullOrWhiteSpace(pattern)
-        ? null
-        : new Regex(pattern, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(100));
+    /// <summary>
+    /// Linear-time (non-backtracking) matching when the pattern allows it; patterns that need backtracking
+    /// constructs (lookarounds, backreferences) fall back to the backtracking engine with a generous timeout.
+    /// </summary>
+    private static Regex? Compile(string? pattern)
+    {
+        if (string.IsNullOrWhiteSpace(pattern)) return null;
+        const RegexOptions options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant;
+        try
+        {
+            return new Regex(pattern, options | RegexOptions.NonBacktracking);
+        }
+        catch (NotSupportedException)
+        {
+            return new Regex(pattern, options | RegexOptions.Compiled, TimeSpan.FromSeconds(1));
+        }
+    }
 }

@@ -49,7 +49,8 @@ public sealed partial class SecretScrubber
         // A key containing a sensitive word, optionally quoted, then = or :, then a quoted or bare value.
         _keyValue = new Regex(
             $@"(?<key>[""']?[\w.\-]*(?:{alternatives})[\w.\-]*[""']?)(?<sep>\s*[:=]\s*)(?<value>""[^""]*""|'[^']*'|[^\s,;&}}\])""']+)",
-            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled, TimeSpan.FromMilliseconds(250));
+            // Linear-time matching: no timeout needed, and no catastrophic backtracking on hostile input.
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
     }
 
     public bool Enabled => _options.Enabled;

@@ -106,7 +106,6 @@ public static class ServerHost
         {
             if (e is StartupException s) return s;
             if (e is OptionsValidationException o) return new StartupException($"invalid configuration: {string.Join("; ", o.Failures)}");
-            if (e.GetType().Name == "RedisUnavailableException") return new StartupException(e.Message);
         }
         return null;
     }

@@ -1,5 +1,8 @@
 using ErrorCoordinator.Core.Hosting;
 using ErrorCoordinator.Mcp.Cli;
+using ErrorCoordinator.Redis;
+using ErrorCoordinator.Redis.Hosting;
+using StackExchange.Redis;
 
 namespace ErrorCoordinator.Mcp.Hosting;
 
@@ -8,7 +11,24 @@ internal static class RedisStorage
 {
     public static IServiceCollection AddRedisStorage(this IServiceCollection services, StorageOptions storage)
     {
-        throw new StartupException("Redis wiring pending");
+        IConnectionMultiplexer mux;
+        try
+        {
+            mux = RedisConnector.ConnectAsync(storage.Redis!).GetAwaiter().GetResult();
+        }
+        catch (RedisUnavailableException ex)
+        {
+            // StackExchange.Redis's own text suggests abortConnect=false, which is not what a server wants at start.
+            var reason = ex.Message.Contains("It was not possible to connect", StringComparison.Ordinal)
+                ? $"Cannot connect to Redis at {ex.Endpoint}: no answer (connection refused or timed out)."
+                : ex.Message;
+            throw new StartupException(reason + " Check --redis / REDIS_URL, or run without them to use the embedded store.");
+        }
+        catch (ArgumentException ex)
+        {
+            throw new StartupException($"invalid Redis connection '{RedisTarget.Describe(storage.Redis!)}': {ex.Message}");
+        }
+        return services.AddRedisStores(mux);
     }
 }
 
