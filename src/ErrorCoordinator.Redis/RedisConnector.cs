@@ -107,7 +107,8 @@ public static class RedisConnector
         catch (Exception ex) when (ex is RedisConnectionException or TimeoutException or RedisTimeoutException or System.Net.Sockets.SocketException)
         {
             mux?.Dispose();
-            throw new RedisUnavailableException(endpoint, FirstSentence(ex.Message), ex);
+            var reason = await DiagnoseAsync(options, ex, cancellationToken).ConfigureAwait(false);
+            throw new RedisUnavailableException(endpoint, reason, ex);
         }
         catch (RedisServerException ex)
         {
@@ -130,10 +131,47 @@ public static class RedisConnector
         _ => endpoint.ToString() ?? "?",
     };
 
-    private static string FirstSentence(string message)
+    /// <summary>
+    /// StackExchange.Redis says only "it was not possible to connect"; probe the first endpoint over TCP to tell
+    /// a refused port, an unknown host or a timeout from a handshake (password, TLS) failure.
+    /// </summary>
+    private static async Task<string> DiagnoseAsync(ConfigurationOptions options, Exception ex, CancellationToken cancellationToken)
     {
-        var line = message.Split('\n', 2)[0].Trim();
-        return line.Length > 300 ? line[..300] + "…" : line;
+        if (ex is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure })
+            return "authentication failed (check the user and password).";
+        var first = options.EndPoints.FirstOrDefault();
+        if (first is null) return "no endpoint configured.";
+        var (host, port) = first switch
+        {
+            DnsEndPoint d => (d.Host, d.Port),
+            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            _ => ((string?)null, 0),
+        };
+        if (host is null) return ex.GetType().Name;
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(TimeSpan.FromMilliseconds(Math.Clamp(options.ConnectTimeout, 500, 3_000)));
+            await client.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException se)
+        {
+            return se.SocketErrorCode switch
+            {
+                System.Net.Sockets.SocketError.ConnectionRefused => "connection refused (is redis-server running and listening on that port?).",
+                System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData or System.Net.Sockets.SocketError.TryAgain => "host not found.",
+                System.Net.Sockets.SocketError.TimedOut => $"timed out after {options.ConnectTimeout} ms.",
+                _ => $"{se.SocketErrorCode}: {se.Message}",
+            };
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"timed out after {options.ConnectTimeout} ms (no answer from the host).";
+        }
+        return options.Ssl
+            ? "the port accepts connections but the Redis handshake failed (check TLS: the server must speak TLS for rediss://, and the password)."
+            : "the port accepts connections but the Redis handshake failed (check the password, whether the server needs TLS (use rediss://), and that it is a Redis server).";
     }
 
     private static string Redact(string url)
