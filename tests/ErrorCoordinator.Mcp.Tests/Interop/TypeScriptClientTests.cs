@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ErrorCoordinator.Mcp.Tests.Infrastructure;
+using ErrorCoordinator.Testing.Redis;
 using Xunit;
 
 namespace ErrorCoordinator.Mcp.Tests.Interop;
@@ -9,7 +10,7 @@ namespace ErrorCoordinator.Mcp.Tests.Interop;
 /// and over stdio. The TS client validates every structuredContent against the tool's outputSchema, so these tests
 /// catch output schemas the server advertises but does not honour (e.g. nullable fields listed as required).
 /// </summary>
-public sealed class TypeScriptClientTests
+public sealed class TypeScriptClientTests(RedisServer redis)
 {
     private static readonly string[] ExpectedTools =
         ["report_failure", "report_failures", "query_errors", "list_error_groups", "get_error_group", "update_error_group"];
@@ -27,26 +28,9 @@ public sealed class TypeScriptClientTests
     [Fact]
     public async Task Http_redis_store()
     {
-        var redis = Environment.GetEnvironmentVariable("EC_TEST_REDIS_URL");
-        if (string.IsNullOrWhiteSpace(redis))
-            Assert.Skip("EC_TEST_REDIS_URL is not set (run-tests.sh starts a private redis-server and sets it).");
-
-        var server = await ServerProcess.StartHttpAsync(["--redis", redis, "--key-prefix", $"ts-{Guid.NewGuid():N}"[..20] + ":"]);
-        string? url = null;
-        try { url = server.McpUrl; } catch (AggregateException) { } // the server exited before printing its URL
-        if (url is null)
-        {
-            var stderr = server.Stderr;
-            await server.DisposeAsync();
-            if (stderr.Contains("Redis wiring pending", StringComparison.Ordinal))
-                Assert.Skip("The host's Redis wiring (src/ErrorCoordinator.Mcp/Hosting/RedisStorage.cs) is not implemented yet: --redis refuses to start.");
-            Assert.Fail($"The server did not start with --redis {redis}. stderr:\n{stderr}");
-        }
-        await using (server)
-        {
-            var result = await RunClientAsync(["http", url]);
-            AssertScenario(result, "http", server.Stderr);
-        }
+        await using var server = await ServerProcess.StartHttpAsync(["--redis", redis.Configuration, "--key-prefix", TestPrefix.New()]);
+        var result = await RunClientAsync(["http", server.McpUrl]);
+        AssertScenario(result, "http", server.Stderr);
     }
 
     [Fact]
