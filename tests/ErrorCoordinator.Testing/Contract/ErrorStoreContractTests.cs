@@ -472,6 +472,41 @@ public abstract class ErrorStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Group_cap_never_evicts_the_group_just_reported()
+    {
+        var limits = EventFactory.Generous with { MaxGroups = 3 };
+        for (var i = 1; i <= 3; i++) await Record(F.Event("g" + i, occurredAt: Now.AddMinutes(-6 + i)), F.Options(limits));
+
+        // A new group whose event is older than every other group's: the stalest *other* group goes.
+        var late = await Record(F.Event("g0", occurredAt: Now.AddMinutes(-60)), F.Options(limits));
+        Assert.Equal(new RecordOutcome(true, 1, GroupStatus.Unresolved), late);
+        Assert.NotNull(await Store.GetGroupAsync("g0", Now, 10, 24));
+        Assert.Null(await Store.GetGroupAsync("g1", Now, 10, 24));
+        Assert.Equal(["g3", "g2", "g0"], (await AllGroups(new GroupQuery())).Select(g => g.Id));
+    }
+
+    [Fact]
+    public async Task Per_index_cap_applies_to_every_filter_index()
+    {
+        var limits = EventFactory.Generous with { MaxEventsPerIndex = 3 };
+        var events = new List<ErrorEvent>();
+        for (var i = 6; i >= 1; i--)
+        {
+            var e = F.Event(group: "g" + i, agent: "a", component: "c", taskId: "t", severity: Severity.Critical,
+                category: ErrorCategory.Data, occurredAt: Now.AddMinutes(-i));
+            events.Add(e);
+            await Record(e, F.Options(limits));
+        }
+        var newest3 = NewestFirst(events).Take(3).ToList();
+        Assert.Equal(newest3, (await AllEvents(new ErrorQuery { Agent = "a" })).Select(e => e.EventId));
+        Assert.Equal(newest3, (await AllEvents(new ErrorQuery { Component = "c" })).Select(e => e.EventId));
+        Assert.Equal(newest3, (await AllEvents(new ErrorQuery { TaskId = "t" })).Select(e => e.EventId));
+        Assert.Equal(newest3, (await AllEvents(new ErrorQuery { Severity = Severity.Critical })).Select(e => e.EventId));
+        Assert.Equal(newest3, (await AllEvents(new ErrorQuery { Category = ErrorCategory.Data })).Select(e => e.EventId));
+        Assert.Equal(NewestFirst(events), (await AllEvents(new ErrorQuery())).Select(e => e.EventId));
+    }
+
+    [Fact]
     public async Task Samples_are_capped_newest_first()
     {
         var limits = EventFactory.Generous with { MaxSamplesPerGroup = 3 };

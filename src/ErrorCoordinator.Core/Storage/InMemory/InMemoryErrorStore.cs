@@ -25,6 +25,8 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
         return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
     }));
     private readonly Dictionary<string, GroupState> _groups = new(StringComparer.Ordinal);
+    // Per-filter indexes (agent, component, task, severity, category), each capped like Redis's idx:* sets.
+    private readonly Dictionary<(string Kind, string Name), SortedSet<(long Ms, string Id)>> _indexes = [];
     private readonly LinkedList<string> _audit = new();
 
     private sealed class GroupState
@@ -76,7 +78,7 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
                     FirstSeen = e.OccurredAt, LastSeen = e.OccurredAt, Status = GroupStatus.Unresolved,
                 };
                 _groups[e.GroupId] = g;
-                TrimGroups(limits.MaxGroups, now);
+                TrimGroups(limits.MaxGroups, keep: e.GroupId);
             }
             else if (g!.Status == GroupStatus.Resolved)
             {
@@ -112,6 +114,14 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
             foreach (var old in g.Hourly.Keys.Where(k => k < horizon).ToList()) g.Hourly.Remove(old);
             g.Index.Add((occurredMs, e.EventId));
             while (g.Index.Count > limits.MaxEventsPerIndex) g.Index.Remove(g.Index.Max);
+            var indexHorizon = now.ToUnixTimeMilliseconds() - (long)limits.LongestEventRetention.TotalMilliseconds;
+            foreach (var name in IndexNames(e))
+            {
+                if (!_indexes.TryGetValue(name, out var index)) _indexes[name] = index = new SortedSet<(long Ms, string Id)>(NewestFirst);
+                index.Add((occurredMs, e.EventId));
+                while (index.Count > 0 && index.Max.Ms < indexHorizon) index.Remove(index.Max);
+                while (index.Count > limits.MaxEventsPerIndex) index.Remove(index.Max);
+            }
             g.ExpiresAt = now + options.GroupTtl;
 
             json = CoreJson.Serialize(e);
@@ -127,9 +137,10 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
         lock (_gate)
         {
             var now = time.GetUtcNow();
+            // The most selective index, as the Redis store chooses: group > task > agent > component > severity > category > time.
             IEnumerable<(long Ms, string Id)> source = query.GroupId is not null
                 ? _groups.TryGetValue(query.GroupId, out var g) && g.ExpiresAt > now ? g.Index : []
-                : _timeIndex;
+                : FilterIndex(query) is { } key ? _indexes.GetValueOrDefault(key) ?? [] : _timeIndex;
             if (IndexCursor.TryDecode(query.Cursor, out var cursor))
                 source = source.Where(x => NewestFirst.Compare(x, ((long)cursor.Score, cursor.Member)) > 0);
 
@@ -237,7 +248,26 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
         var horizon = nowMs - (long)limits.LongestEventRetention.TotalMilliseconds;
         while (_timeIndex.Count > 0 && _timeIndex.Max.Ms < horizon) RemoveOldest();
         foreach (var expired in _groups.Values.Where(g => g.ExpiresAt <= now).Select(g => g.Id).ToList()) _groups.Remove(expired);
+        // An index whose newest entry is past the horizon only points at expired events (Redis lets such keys expire).
+        foreach (var stale in _indexes.Where(kv => kv.Value.Count == 0 || kv.Value.Min.Ms < horizon).Select(kv => kv.Key).ToList()) _indexes.Remove(stale);
     }
+
+    private static IEnumerable<(string Kind, string Name)> IndexNames(ErrorEvent e)
+    {
+        yield return ("agent", e.Agent);
+        if (e.Component is not null) yield return ("component", e.Component);
+        if (e.TaskId is not null) yield return ("task", e.TaskId);
+        yield return ("severity", e.Severity.ToWire());
+        yield return ("category", e.Category.ToWire());
+    }
+
+    private static (string Kind, string Name)? FilterIndex(ErrorQuery q) =>
+        q.TaskId is not null ? ("task", q.TaskId)
+        : q.Agent is not null ? ("agent", q.Agent)
+        : q.Component is not null ? ("component", q.Component)
+        : q.Severity is { } s ? ("severity", s.ToWire())
+        : q.Category is { } c ? ("category", c.ToWire())
+        : null;
 
     private void TrimTotal(int max)
     {
@@ -251,11 +281,13 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
         if (_events.Remove(id, out var e)) _expiry.Remove((e.ExpiresAt.ToUnixTimeMilliseconds(), id));
     }
 
-    private void TrimGroups(int max, DateTimeOffset now)
+    /// <summary>Evicts the least recently seen groups beyond <paramref name="max"/>, never the group just reported.</summary>
+    private void TrimGroups(int max, string keep)
     {
         while (_groups.Count > max)
         {
-            var stalest = _groups.Values.MinBy(g => g.LastSeen)!;
+            var stalest = _groups.Values.Where(g => g.Id != keep).MinBy(g => g.LastSeen);
+            if (stalest is null) break;
             _groups.Remove(stalest.Id);
         }
     }
