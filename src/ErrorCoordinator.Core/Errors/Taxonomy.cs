@@ -89,32 +89,20 @@ public static class Taxonomy
         }
     }
 
-    public static bool TryParseCategory(string? value, out ErrorCategory category)
-    {
-        category = ErrorCategory.Application;
-        var v = value?.Trim().ToLowerInvariant();
-        for (var i = 0; i < CategoryNames.Count; i++)
-        {
-            if (CategoryNames[i] == v)
-            {
-                category = (ErrorCategory)i;
-                return true;
-            }
-        }
-        return false;
-    }
+    public static bool TryParseCategory(string? value, out ErrorCategory category) => TryParseName(CategoryNames, value, out category);
 
-    public static bool TryParseStatus(string? value, out GroupStatus status)
+    public static bool TryParseStatus(string? value, out GroupStatus status) => TryParseName(StatusNames, value, out status);
+
+    /// <summary>Wire names are listed in enum order, so a name's position is its value.</summary>
+    private static bool TryParseName<T>(IReadOnlyList<string> names, string? value, out T result) where T : struct, Enum
     {
-        status = GroupStatus.Unresolved;
+        result = default;
         var v = value?.Trim().ToLowerInvariant();
-        for (var i = 0; i < StatusNames.Count; i++)
+        for (var i = 0; i < names.Count; i++)
         {
-            if (StatusNames[i] == v)
-            {
-                status = (GroupStatus)i;
-                return true;
-            }
+            if (names[i] != v) continue;
+            result = (T)Enum.ToObject(typeof(T), i);
+            return true;
         }
         return false;
     }
