@@ -93,7 +93,7 @@ public sealed class KeySchemaTests(RedisServer server)
         var store = new RedisErrorStore(mux, keys, new RedisScripts(mux), time);
         var f = new EventFactory(time, new Core.Events.ChannelNames(prefix));
         foreach (var n in Hostile.Where(n => n.Length > 0))
-            await store.RecordAsync(f.Event(group: n, agent: n, component: n, taskId: n), f.Options());
+            await store.RecordAsync(f.Event(group: n, agent: n, component: n, taskId: n), f.Options(), TestContext.Current.CancellationToken);
 
         var server0 = mux.GetServer(mux.GetEndPoints()[0]);
         var written = new List<string>();

@@ -12,7 +12,7 @@ public sealed class RedisConnectorTests(RedisServer server)
     {
         var port = RedisServer.FreePort(); // nothing listens there
         var sw = Stopwatch.StartNew();
-        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => RedisConnector.ConnectAsync($"redis://127.0.0.1:{port}"));
+        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => RedisConnector.ConnectAsync($"redis://127.0.0.1:{port}", cancellationToken: TestContext.Current.CancellationToken));
         sw.Stop();
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(8), $"took {sw.Elapsed}");
         Assert.StartsWith($"Cannot connect to Redis at 127.0.0.1:{port}: ", ex.Message);
@@ -27,14 +27,14 @@ public sealed class RedisConnectorTests(RedisServer server)
         using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         listener.Start(); // accepts TCP, never answers
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => RedisConnector.ConnectAsync($"127.0.0.1:{port},connectTimeout=1000"));
+        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => RedisConnector.ConnectAsync($"127.0.0.1:{port},connectTimeout=1000", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("handshake failed", ex.Message);
     }
 
     [Fact]
     public async Task Unresolvable_host_fails_with_the_host_in_the_message()
     {
-        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => RedisConnector.ConnectAsync("no-such-host.invalid:6379,connectTimeout=2000"));
+        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => RedisConnector.ConnectAsync("no-such-host.invalid:6379,connectTimeout=2000", cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("no-such-host.invalid:6379", ex.Message);
         Assert.Contains("host not found", ex.Message);
     }
@@ -43,7 +43,7 @@ public sealed class RedisConnectorTests(RedisServer server)
     public async Task Password_is_never_in_the_error_message()
     {
         var port = RedisServer.FreePort();
-        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => RedisConnector.ConnectAsync($"redis://user:s3cr3t-pw@127.0.0.1:{port}/2"));
+        var ex = await Assert.ThrowsAsync<RedisUnavailableException>(() => RedisConnector.ConnectAsync($"redis://user:s3cr3t-pw@127.0.0.1:{port}/2", cancellationToken: TestContext.Current.CancellationToken));
         Assert.DoesNotContain("s3cr3t-pw", ex.Message);
         Assert.DoesNotContain("s3cr3t-pw", ex.ToString());
     }
@@ -119,7 +119,7 @@ public sealed class RedisConnectorTests(RedisServer server)
     [Fact]
     public async Task Connects_to_the_test_server_and_loads_the_scripts()
     {
-        await using var mux = (ConnectionMultiplexer)await RedisConnector.ConnectAsync(server.Configuration);
+        await using var mux = (ConnectionMultiplexer)await RedisConnector.ConnectAsync(server.Configuration, cancellationToken: TestContext.Current.CancellationToken);
         Assert.True(mux.IsConnected);
         var endpoint = mux.GetEndPoints()[0];
         var serverApi = mux.GetServer(endpoint);

@@ -27,15 +27,15 @@ public sealed class RedisErrorStoreConcurrencyTests(RedisServer server)
             using var start = new SemaphoreSlim(0);
             var tasks = events.Select((e, i) => Task.Run(async () =>
             {
-                await start.WaitAsync();
-                return await stores[i % connections].RecordAsync(e, f.Options());
+                await start.WaitAsync(TestContext.Current.CancellationToken);
+                return await stores[i % connections].RecordAsync(e, f.Options(), TestContext.Current.CancellationToken);
             })).ToList();
             start.Release(reports);
             var outcomes = await Task.WhenAll(tasks);
 
             Assert.Equal(1, outcomes.Count(o => o.IsNewGroup));
             Assert.Equal(Enumerable.Range(1, reports).Select(n => (long)n), outcomes.Select(o => o.GroupCount).Order());
-            var group = (await stores[0].GetGroupAsync("same-signature", time.GetUtcNow(), 100, 24))!.Group;
+            var group = (await stores[0].GetGroupAsync("same-signature", time.GetUtcNow(), 100, 24, TestContext.Current.CancellationToken))!.Group;
             Assert.Equal(reports, group.Count);
             Assert.Equal(5, group.DistinctAgents);
             Assert.Equal(reports, group.TopAgents.Sum(a => a.Count));
@@ -49,7 +49,7 @@ public sealed class RedisErrorStoreConcurrencyTests(RedisServer server)
             string? cursor = null;
             do
             {
-                var page = await stores[1].QueryEventsAsync(new ErrorQuery { GroupId = "same-signature", Limit = 10, Cursor = cursor });
+                var page = await stores[1].QueryEventsAsync(new ErrorQuery { GroupId = "same-signature", Limit = 10, Cursor = cursor }, TestContext.Current.CancellationToken);
                 all.AddRange(page.Items);
                 cursor = page.NextCursor;
             } while (cursor is not null);

@@ -18,18 +18,18 @@ public sealed class RedisScriptsTests(RedisServer server)
         var time = new FakeTimeProvider(ErrorStoreContractTests.Start);
         var store = new RedisErrorStore(admin, new KeySchema(prefix), new RedisScripts(admin), time);
         var f = new EventFactory(time, new Core.Events.ChannelNames(prefix));
-        await store.RecordAsync(f.Event(), f.Options());
+        await store.RecordAsync(f.Event(), f.Options(), TestContext.Current.CancellationToken);
 
         var srv = admin.GetServer(admin.GetEndPoints()[0]);
         await srv.ScriptFlushAsync();
         Assert.False(await srv.ScriptExistsAsync(RedisScripts.Get(RedisScripts.RecordFailure).Sha1));
 
-        var outcome = await store.RecordAsync(f.Event(), f.Options());
+        var outcome = await store.RecordAsync(f.Event(), f.Options(), TestContext.Current.CancellationToken);
         Assert.Equal(new RecordOutcome(false, 2, GroupStatus.Unresolved), outcome);
         Assert.True(await srv.ScriptExistsAsync(RedisScripts.Get(RedisScripts.RecordFailure).Sha1));
 
         await srv.ScriptFlushAsync();
-        var updated = await store.UpdateGroupStatusAsync("g1", GroupStatus.Resolved, null, time.GetUtcNow(), "x");
+        var updated = await store.UpdateGroupStatusAsync("g1", GroupStatus.Resolved, null, time.GetUtcNow(), "x", TestContext.Current.CancellationToken);
         Assert.Equal(GroupStatus.Resolved, updated!.Status);
     }
 
