@@ -18,11 +18,7 @@ internal static class RedisStorage
         }
         catch (RedisUnavailableException ex)
         {
-            // StackExchange.Redis's own text suggests abortConnect=false, which is not what a server wants at start.
-            var reason = ex.Message.Contains("It was not possible to connect", StringComparison.Ordinal)
-                ? $"Cannot connect to Redis at {ex.Endpoint}: no answer (connection refused or timed out)."
-                : ex.Message;
-            throw new StartupException(reason + " Check --redis / REDIS_URL, or run without them to use the embedded store.");
+            throw new StartupException(ex.Message + " Check --redis / REDIS_URL, or run without them to use the embedded store.");
         }
         catch (ArgumentException ex)
         {
