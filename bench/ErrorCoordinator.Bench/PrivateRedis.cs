@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace ErrorCoordinator.Bench;
+
+/// <summary>
+/// A private <c>redis-server</c> on 127.0.0.1 and a free port (picked by binding a TcpListener to port 0),
+/// with persistence off. Killed on dispose, on Ctrl-C and on process exit.
+/// </summary>
+internal sealed class PrivateRedis : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private int _disposed;
+
+    private PrivateRedis(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Configuration => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
+
+    public static async Task<PrivateRedis> StartAsync(CancellationToken cancellationToken)
+    {
+        var exe = FindExecutable()
+            ?? throw new InvalidOperationException("redis-server was not found (set EC_REDIS_SERVER, install redis-server, or pass --redis URL).");
+        string? lastError = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var port = FreePort();
+            var psi = new ProcessStartInfo(exe)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var a in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+                         "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no" })
+                psi.ArgumentList.Add(a);
+            var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start redis-server.");
+            var server = new PrivateRedis(process, port);
+            process.OutputDataReceived += (_, e) => { lock (server._output) server._output.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { lock (server._output) server._output.AppendLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var started = Stopwatch.StartNew();
+            while (started.Elapsed < TimeSpan.FromSeconds(10) && !process.HasExited)
+            {
+                if (await PingAsync(port, cancellationToken).ConfigureAwait(false)) return server;
+                await Task.Delay(25, cancellationToken).ConfigureAwait(false);
+            }
+            lock (server._output) lastError = $"redis-server on port {port} did not answer PING (exited: {process.HasExited}):\n{server._output}";
+            server.Dispose();
+        }
+        throw new InvalidOperationException(lastError);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    private static async Task<bool> PingAsync(int port, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(TimeSpan.FromSeconds(1));
+            await client.ConnectAsync(IPAddress.Loopback, port, cts.Token).ConfigureAwait(false);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cts.Token).ConfigureAwait(false);
+            var buffer = new byte[16];
+            var n = await stream.ReadAsync(buffer, cts.Token).ConfigureAwait(false);
+            return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static string? FindExecutable()
+    {
+        var explicitPath = Environment.GetEnvironmentVariable("EC_REDIS_SERVER");
+        if (!string.IsNullOrWhiteSpace(explicitPath) && File.Exists(explicitPath)) return explicitPath;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, "redis-server");
+            if (File.Exists(candidate)) return candidate;
+        }
+        foreach (var candidate in new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server", "/usr/sbin/redis-server" })
+            if (File.Exists(candidate)) return candidate;
+        return null;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+}
