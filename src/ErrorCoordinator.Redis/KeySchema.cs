@@ -45,10 +45,6 @@ public sealed class KeySchema
     public RedisKey GroupIndex(string groupId) => _err + "idx:group:" + Encode(groupId);
     /// <summary>ZSET of one task's events; with null, a placeholder key the script skips.</summary>
     public RedisKey TaskIndex(string? taskId) => _err + "idx:task:" + (taskId is null ? Absent : Encode(taskId));
-    /// <summary>ZSET of the events of one severity.</summary>
-    public RedisKey SeverityIndex(Severity severity) => _err + "idx:severity:" + Encode(severity.ToWire());
-    /// <summary>ZSET of the events of one category.</summary>
-    public RedisKey CategoryIndex(ErrorCategory category) => _err + "idx:category:" + Encode(category.ToWire());
 
     /// <summary>HASH of one group's fields.</summary>
     public RedisKey Group(string groupId) => _err + "group:" + Encode(groupId);
@@ -69,8 +65,6 @@ public sealed class KeySchema
     public RedisKey GroupsByCount => _err + "groups:count";
     /// <summary>ZSET groupId scored by the time (Unix ms) the group expires.</summary>
     public RedisKey GroupsByExpiry => _err + "groups:expiry";
-    /// <summary>HASH error_type -> count of every report.</summary>
-    public RedisKey ErrorTypeCounters => _err + "counters:error_type";
     /// <summary>STREAM of reports and status changes (JSON), capped.</summary>
     public RedisKey Audit => _err + "audit";
 

@@ -53,9 +53,7 @@ public sealed class KeySchemaTests(RedisServer server)
             }.Select(x => x.ToString()));
         }
         all.AddRange(new[] { k.Events, k.EventExpiry, k.TimeIndex, k.GroupsByLastSeen, k.GroupsByFirstSeen, k.GroupsByCount, k.GroupsByExpiry,
-            k.ErrorTypeCounters, k.Audit, k.ComponentIndex(null), k.TaskIndex(null) }.Select(x => x.ToString()));
-        all.AddRange(Enum.GetValues<Severity>().Select(s => k.SeverityIndex(s).ToString()));
-        all.AddRange(Enum.GetValues<ErrorCategory>().Select(c => k.CategoryIndex(c).ToString()));
+            k.Audit, k.ComponentIndex(null), k.TaskIndex(null) }.Select(x => x.ToString()));
 
         Assert.Equal(all.Count, all.Distinct(StringComparer.Ordinal).Count());
         foreach (var key in all)

@@ -10,7 +10,7 @@ public interface IErrorStore
 {
     /// <summary>
     /// Atomically: appends the event (with its TTL), upserts its group (count, first/last seen, distinct
-    /// agents, status, regression), updates the time indexes, counters and histogram, publishes the event on
+    /// agents, status, regression), updates the time and filter indexes and the hourly histogram, publishes the event on
     /// <see cref="RecordOptions.Channel"/> and appends it to the audit stream. Concurrent calls never lose a count.
     /// </summary>
     Task<RecordOutcome> RecordAsync(ErrorEvent errorEvent, RecordOptions options, CancellationToken cancellationToken = default);

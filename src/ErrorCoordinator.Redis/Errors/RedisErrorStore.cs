@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace ErrorCoordinator.Redis.Errors;
 
 /// <summary>
-/// The Redis error store. Every write is one Lua script (<c>recordFailure-20</c>, <c>updateGroupStatus-4</c>);
+/// The Redis error store. Every write is one Lua script (<c>recordFailure-17</c>, <c>updateGroupStatus-4</c>);
 /// reads are pipelined commands. Same semantics as <see cref="InMemoryErrorStore"/>: both pass one contract suite.
 /// Time comes from the injected <see cref="TimeProvider"/> and is passed to the scripts, never read from Redis.
 /// </summary>
@@ -40,10 +40,9 @@ public sealed class RedisErrorStore(IConnectionMultiplexer mux, KeySchema keys, 
         [
             keys.Events, keys.EventExpiry, keys.TimeIndex,
             keys.AgentIndex(e.Agent), keys.ComponentIndex(e.Component), keys.GroupIndex(e.GroupId), keys.TaskIndex(e.TaskId),
-            keys.SeverityIndex(e.Severity), keys.CategoryIndex(e.Category),
             keys.Group(e.GroupId), keys.GroupAgents(e.GroupId), keys.GroupComponents(e.GroupId), keys.GroupSamples(e.GroupId), keys.GroupHistogram(e.GroupId),
             keys.GroupsByLastSeen, keys.GroupsByFirstSeen, keys.GroupsByCount, keys.GroupsByExpiry,
-            keys.ErrorTypeCounters, keys.Audit,
+            keys.Audit,
         ];
         RedisValue[] v =
         [
@@ -77,8 +76,6 @@ public sealed class RedisErrorStore(IConnectionMultiplexer mux, KeySchema keys, 
         else if (query.TaskId is not null) index = keys.TaskIndex(query.TaskId);
         else if (query.Agent is not null) index = keys.AgentIndex(query.Agent);
         else if (query.Component is not null) index = keys.ComponentIndex(query.Component);
-        else if (query.Severity is { } s) index = keys.SeverityIndex(s);
-        else if (query.Category is { } c) index = keys.CategoryIndex(c);
         else index = keys.TimeIndex;
 
         var hasCursor = IndexCursor.TryDecode(query.Cursor, out var cursor);

@@ -486,7 +486,7 @@ public abstract class ErrorStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Per_index_cap_applies_to_every_filter_index()
+    public async Task Per_index_cap_applies_to_every_indexed_filter()
     {
         var limits = EventFactory.Generous with { MaxEventsPerIndex = 3 };
         var events = new List<ErrorEvent>();
@@ -501,8 +501,10 @@ public abstract class ErrorStoreContractTests : IAsyncLifetime
         Assert.Equal(newest3, (await AllEvents(new ErrorQuery { Agent = "a" })).Select(e => e.EventId));
         Assert.Equal(newest3, (await AllEvents(new ErrorQuery { Component = "c" })).Select(e => e.EventId));
         Assert.Equal(newest3, (await AllEvents(new ErrorQuery { TaskId = "t" })).Select(e => e.EventId));
-        Assert.Equal(newest3, (await AllEvents(new ErrorQuery { Severity = Severity.Critical })).Select(e => e.EventId));
-        Assert.Equal(newest3, (await AllEvents(new ErrorQuery { Category = ErrorCategory.Data })).Select(e => e.EventId));
+        // Severity and category have no index of their own (a handful of values, each as large as the time index):
+        // they filter the time index, which only the total cap bounds.
+        Assert.Equal(NewestFirst(events), (await AllEvents(new ErrorQuery { Severity = Severity.Critical })).Select(e => e.EventId));
+        Assert.Equal(NewestFirst(events), (await AllEvents(new ErrorQuery { Category = ErrorCategory.Data })).Select(e => e.EventId));
         Assert.Equal(NewestFirst(events), (await AllEvents(new ErrorQuery())).Select(e => e.EventId));
     }
 

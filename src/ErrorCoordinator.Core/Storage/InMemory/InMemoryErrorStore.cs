@@ -257,16 +257,12 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
         yield return ("agent", e.Agent);
         if (e.Component is not null) yield return ("component", e.Component);
         if (e.TaskId is not null) yield return ("task", e.TaskId);
-        yield return ("severity", e.Severity.ToWire());
-        yield return ("category", e.Category.ToWire());
     }
 
     private static (string Kind, string Name)? FilterIndex(ErrorQuery q) =>
         q.TaskId is not null ? ("task", q.TaskId)
         : q.Agent is not null ? ("agent", q.Agent)
         : q.Component is not null ? ("component", q.Component)
-        : q.Severity is { } s ? ("severity", s.ToWire())
-        : q.Category is { } c ? ("category", c.ToWire())
         : null;
 
     private void TrimTotal(int max)
