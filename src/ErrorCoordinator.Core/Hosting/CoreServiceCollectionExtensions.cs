@@ -44,6 +44,9 @@ public static class CoreServiceCollectionExtensions
             .Validate(o => o.Rules.All(r => IsValidRegex(r.ErrorType) && IsValidRegex(r.Message) && IsValidRegex(r.Code)),
                 "Every classification rule pattern must be a valid regular expression.")
             .ValidateOnStart();
+        services.AddOptions<SignatureOptions>().Bind(configuration.GetSection(SignatureOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => FingerprintRules.Validate(o.Rules).Count == 0, "Every Signatures:Rules entry needs a known matcher (error_type, message, agent, component, stack, tags.<key>) and a Fingerprint or Title.")
+            .ValidateOnStart();
         services.AddOptions<StorageOptions>().Bind(configuration.GetSection(StorageOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         services.TryAddSingleton(sp => new ChannelNames(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ChannelPrefix));
@@ -51,6 +54,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<SecretScrubber>();
         services.TryAddSingleton<ErrorClassifier>();
         services.TryAddSingleton<ISignatureEngine, SeedSignatureEngine>();
+        services.TryAddSingleton<TemplateSignatureEngine>();
         services.TryAddSingleton<ErrorReportingService>();
         return services;
     }

@@ -35,6 +35,7 @@ public static class CommandLine
         {
             http, port, host, redis, prefix, set,
         };
+        root.Subcommands.Add(GroupCommand.Build(stderr));
         root.SetAction((parse, ct) => ServerHost.RunAsync(new ServerSettings
         {
             Http = parse.GetValue(http),
