@@ -83,13 +83,17 @@ public sealed class SharedStateTests(RedisServer redis) : IAsyncLifetime
     {
         await using var mux = await ConnectionMultiplexer.ConnectAsync(ErrorCoordinator.Redis.RedisConnector.Parse(redis.Configuration));
         var received = new ConcurrentQueue<(string Channel, string Payload)>();
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sub = mux.GetSubscriber();
-        await sub.SubscribeAsync(RedisChannel.Pattern($"{_prefix}events:errors:*"), (c, m) => received.Enqueue((c.ToString(), m.ToString())));
+        await sub.SubscribeAsync(RedisChannel.Pattern($"{_prefix}events:errors:*"), (c, m) =>
+        {
+            received.Enqueue((c.ToString(), m.ToString()));
+            first.TrySetResult();
+        });
 
         await _clientOne.CallAsync("report_failure", new { agent = "trainer", error_type = "CUDAError", message = "CUDA error: an illegal memory access (token=s3cr3t)" });
 
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (received.IsEmpty && DateTime.UtcNow < deadline) await Task.Delay(50, TestContext.Current.CancellationToken);
+        await first.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         var (channel, payload) = Assert.Single(received);
         Assert.Equal($"{_prefix}events:errors:hardware", channel);
         Assert.DoesNotContain("s3cr3t", payload);
