@@ -48,6 +48,7 @@ internal static class Program
             Console.WriteLine(Options.Usage);
             return 0;
         }
+        if (options.SignaturesOnly) return RunSignatures(options) ? 0 : 1;
 
         using var cts = new CancellationTokenSource();
         PrivateRedis? privateRedis = null;
@@ -208,10 +209,24 @@ internal static class Program
 
         Print(results, o, cpu);
         if (o.Json is not null) await WriteJsonAsync(o, results, redisVersion, runId, isPrivate, cpu);
+        RunSignatures(o);
 
         var failed = results.Where(r => r.Errors > 0).ToList();
         foreach (var f in failed) Console.Error.WriteLine($"bench: {f.Implementation} c={f.Concurrency}: {f.Errors} failed operations, first: {f.FirstError}");
         return failed.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>The signature engines' GA and throughput; false when the datasets are not found.</summary>
+    private static bool RunSignatures(Options o)
+    {
+        var dir = SignatureBench.FindDatasets(o.Datasets);
+        if (dir is null)
+        {
+            Console.Error.WriteLine($"bench: signature engines skipped: Loghub-2k datasets not found ({o.Datasets ?? "../shared/datasets/loghub-2k beside the repository"}); pass --datasets DIR");
+            return false;
+        }
+        SignatureBench.Print(SignatureBench.Run(dir, o.Quick));
+        return true;
     }
 
     private static async Task<PhaseResult> MeasureAsync(string name, int concurrency, IConnectionMultiplexer mux, IServer server,
@@ -483,6 +498,8 @@ internal sealed record Options
     public string? Json { get; private init; }
     public bool Quick { get; private init; }
     public bool Help { get; private init; }
+    public string? Datasets { get; private init; }
+    public bool SignaturesOnly { get; private init; }
 
     public const string Usage =
         "usage: ErrorCoordinator.Bench [--seconds N] [--warmup N] [--redis URL] [--quick] [--json FILE]\n" +
@@ -491,13 +508,15 @@ internal sealed record Options
         "  --redis URL   a Redis on 127.0.0.1 (redis://127.0.0.1:6379 or host:port); default: env EC_BENCH_REDIS_URL,\n" +
         "                else a private redis-server on a free port, stopped at the end\n" +
         "  --quick       smoke run (~15 s): 1 s per phase, 0.4 s warm-up\n" +
-        "  --json FILE   also write the results as JSON";
+        "  --json FILE   also write the results as JSON\n" +
+        "  --datasets DIR      Loghub-2k datasets for the signature engines (default ../shared/datasets/loghub-2k)\n" +
+        "  --signatures-only   only the signature engines (GA and messages/s), no Redis";
 
     public static Options Parse(string[] args)
     {
         double? seconds = null, warmup = null;
-        string? redis = null, json = null;
-        bool quick = false, help = false;
+        string? redis = null, json = null, datasets = null;
+        bool quick = false, help = false, signaturesOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -510,6 +529,8 @@ internal sealed record Options
                 case "--redis": redis = Next(); break;
                 case "--json": json = Next(); break;
                 case "--quick": quick = true; break;
+                case "--datasets": datasets = Next(); break;
+                case "--signatures-only": signaturesOnly = true; break;
                 case "-h" or "--help": help = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
@@ -523,6 +544,8 @@ internal sealed record Options
             Json = json,
             Quick = quick,
             Help = help,
+            Datasets = datasets,
+            SignaturesOnly = signaturesOnly,
         };
     }
 }
