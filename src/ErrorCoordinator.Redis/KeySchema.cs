@@ -68,6 +68,9 @@ public sealed class KeySchema
     /// <summary>STREAM of reports and status changes (JSON), capped.</summary>
     public RedisKey Audit => _err + "audit";
 
+    /// <summary>A template bucket (the miner's tree leaf, by its hash): version and clusters, recorded with reports.</summary>
+    public RedisKey TemplateBucket(string bucketKey) => _err + "tpl:" + Encode(bucketKey);
+
     /// <summary>The ZSET that orders groups for <paramref name="sort"/>.</summary>
     public RedisKey GroupsBy(GroupSort sort) => sort switch
     {

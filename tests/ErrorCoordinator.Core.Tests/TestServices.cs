@@ -15,13 +15,15 @@ public sealed class TestServices : IDisposable
 
     private readonly ServiceProvider _provider;
 
-    public TestServices(IDictionary<string, string?>? settings = null)
+    /// <param name="shared">Another instance whose store and clock this one uses: a second "process" on one store.</param>
+    public TestServices(IDictionary<string, string?>? settings = null, TestServices? shared = null)
     {
-        Clock = new FakeTimeProvider(Start);
+        Clock = shared?.Clock ?? new FakeTimeProvider(Start);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(Clock);
+        if (shared is not null) services.AddSingleton(shared.Store);
         services.AddErrorReporting(configuration);
         services.AddInMemoryStores();
         _provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });

@@ -49,7 +49,7 @@ public sealed class KeySchemaTests(RedisServer server)
             all.AddRange(new[]
             {
                 k.AgentIndex(n), k.ComponentIndex(n), k.GroupIndex(n), k.TaskIndex(n),
-                k.Group(n), k.GroupAgents(n), k.GroupComponents(n), k.GroupSamples(n), k.GroupHistogram(n),
+                k.Group(n), k.GroupAgents(n), k.GroupComponents(n), k.GroupSamples(n), k.GroupHistogram(n), k.TemplateBucket(n),
             }.Select(x => x.ToString()));
         }
         all.AddRange(new[] { k.Events, k.EventExpiry, k.TimeIndex, k.GroupsByLastSeen, k.GroupsByFirstSeen, k.GroupsByCount, k.GroupsByExpiry,

@@ -24,8 +24,8 @@ public sealed class ErrorReportingService(
 {
     public async Task<ReportResult> ReportAsync(FailureReport report, CancellationToken cancellationToken = default)
     {
-        var (errorEvent, classification) = await PrepareAsync(validator.Validate(report), "", cancellationToken);
-        return await RecordAsync(errorEvent, classification, cancellationToken);
+        var (errorEvent, classification, input, signature) = await PrepareAsync(validator.Validate(report), "", cancellationToken);
+        return await RecordAsync(errorEvent, classification, input, signature, cancellationToken);
     }
 
     /// <summary>
@@ -45,8 +45,8 @@ public sealed class ErrorReportingService(
         {
             try
             {
-                var (errorEvent, classification) = await PrepareAsync(validator.Validate(reports[i], $"failures[{i}]."), $"failures[{i}].", cancellationToken);
-                pending.Add((i, RecordAsync(errorEvent, classification, cancellationToken)));
+                var (errorEvent, classification, input, signature) = await PrepareAsync(validator.Validate(reports[i], $"failures[{i}]."), $"failures[{i}].", cancellationToken);
+                pending.Add((i, RecordAsync(errorEvent, classification, input, signature, cancellationToken)));
             }
             catch (ValidationException ex)
             {
@@ -96,7 +96,7 @@ public sealed class ErrorReportingService(
         return group;
     }
 
-    private async Task<(ErrorEvent, Classification)> PrepareAsync(ValidatedReport v, string prefix, CancellationToken cancellationToken)
+    private async Task<(ErrorEvent, Classification, SignatureInput, SignatureResult)> PrepareAsync(ValidatedReport v, string prefix, CancellationToken cancellationToken)
     {
         var r = v.Report;
         var message = scrubber.Scrub(r.Message)!;
@@ -104,7 +104,10 @@ public sealed class ErrorReportingService(
         var tags = scrubber.ScrubTags(r.Tags);
         var c = classifier.Classify(r.ErrorType, message, r.Code);
         var classification = c with { Severity = v.Severity ?? c.Severity, Category = v.Category ?? c.Category };
-        var signature = await signatures.ComputeAsync(new SignatureInput(r.ErrorType, message, stack, r.Agent, r.Component, tags), cancellationToken);
+        var input = new SignatureInput(r.ErrorType, message, stack, r.Agent, r.Component, tags);
+        var signature = signatures is IStoreBackedSignatureEngine shared
+            ? shared.Propose(input)
+            : await signatures.ComputeAsync(input, cancellationToken);
         var now = time.GetUtcNow();
         var ttl = retention.Value.ForKind(classification.Kind);
         var expiresAt = v.OccurredAt + ttl;
@@ -134,13 +137,35 @@ public sealed class ErrorReportingService(
             ReceivedAt = now,
             ExpiresAt = expiresAt,
         };
-        return (errorEvent, classification);
+        return (errorEvent, classification, input, signature);
     }
 
-    private async Task<ReportResult> RecordAsync(ErrorEvent e, Classification c, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records the event. With a template assignment, the store applies it with the report only if its bucket is
+    /// unchanged; on a conflict nothing was written, the replica takes the store's bucket, and the signature is
+    /// proposed again (bounded tries): one round trip in the steady state, one more after another process's change.
+    /// </summary>
+    private async Task<ReportResult> RecordAsync(ErrorEvent e, Classification c, SignatureInput input, SignatureResult signature, CancellationToken cancellationToken)
     {
         var r = retention.Value;
-        var outcome = await store.RecordAsync(e, new RecordOptions(r.Groups, channels.Errors(e.Kind), RetentionLimits.From(r)), cancellationToken);
+        var options = new RecordOptions(r.Groups, channels.Errors(e.Kind), RetentionLimits.From(r));
+        var shared = signatures as IStoreBackedSignatureEngine;
+        RecordOutcome outcome;
+        for (var attempt = 1; ; attempt++)
+        {
+            outcome = await store.RecordAsync(e, signature.Decision is null ? options : options with { Template = signature.Decision }, cancellationToken);
+            if (outcome.Conflict is not { } bucket)
+            {
+                if (signature.Decision is { } accepted) shared?.Accepted(accepted, outcome.EvictedTemplates);
+                break;
+            }
+            shared!.Refresh(signature.Decision!, bucket);
+            if (attempt >= shared.MaxAttempts)
+                throw new InvalidOperationException($"The template state of group bucket {signature.Decision!.BucketKey} kept changing under {attempt} tries; report again.");
+            Log.TemplateConflict(logger, signature.Decision!.BucketKey, attempt);
+            signature = shared.Propose(input);
+            e = e with { GroupId = signature.GroupId, Signature = signature.Signature(e.ErrorType) };
+        }
         if (outcome.IsNewGroup) Log.NewGroup(logger, e.GroupId, e.Signature);
         return new ReportResult(e.EventId, e.GroupId, e.Signature, e.Severity, e.Category, e.Recoverable,
             outcome.IsNewGroup, outcome.GroupCount, outcome.Status, Recommend(c, outcome));

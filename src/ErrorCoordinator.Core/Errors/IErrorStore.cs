@@ -12,6 +12,8 @@ public interface IErrorStore
     /// Atomically: appends the event (with its TTL), upserts its group (count, first/last seen, distinct
     /// agents, status, regression), updates the time and filter indexes and the hourly histogram, publishes the event on
     /// <see cref="RecordOptions.Channel"/> and appends it to the audit stream. Concurrent calls never lose a count.
+    /// With <see cref="RecordOptions.Template"/>, the template bucket's compare-and-set is part of the same atomic step:
+    /// on a version mismatch nothing at all is written and the outcome carries <see cref="RecordOutcome.Conflict"/>.
     /// </summary>
     Task<RecordOutcome> RecordAsync(ErrorEvent errorEvent, RecordOptions options, CancellationToken cancellationToken = default);
 

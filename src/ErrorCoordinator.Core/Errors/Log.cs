@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Error group {GroupId} set to {Status}")]
     public static partial void GroupStatusChanged(ILogger logger, string groupId, string status);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Template bucket {Bucket} changed in the store (try {Attempt}); replica refreshed, assigning again")]
+    public static partial void TemplateConflict(ILogger logger, string bucket, int attempt);
 }

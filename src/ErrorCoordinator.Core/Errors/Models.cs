@@ -121,7 +121,15 @@ public sealed record GroupQuery
 }
 
 /// <summary>What the store needs, beyond the event itself, to record a report atomically.</summary>
-public sealed record RecordOptions(TimeSpan GroupTtl, string Channel, RetentionLimits Limits);
+public sealed record RecordOptions(TimeSpan GroupTtl, string Channel, RetentionLimits Limits)
+{
+    /// <summary>
+    /// The template assignment to apply with the report (bucket compare-and-set): when the bucket's version is not
+    /// the expected one the store records nothing and answers <see cref="RecordOutcome.Conflict"/>. The bucket lives
+    /// as long as <see cref="GroupTtl"/> past its last use. Null: no template state involved.
+    /// </summary>
+    public Signatures.TemplateDecision? Template { get; init; }
+}
 
 /// <summary>The count caps and time horizon stores trim to on every write.</summary>
 public sealed record RetentionLimits(int MaxEventsPerIndex, int MaxEventsTotal, int MaxGroups, int MaxSamplesPerGroup, int AuditStreamMaxLength, TimeSpan LongestEventRetention)
@@ -131,7 +139,17 @@ public sealed record RetentionLimits(int MaxEventsPerIndex, int MaxEventsTotal, 
 }
 
 /// <summary>What the store answers after recording a report.</summary>
-public sealed record RecordOutcome(bool IsNewGroup, long GroupCount, GroupStatus Status);
+public sealed record RecordOutcome(bool IsNewGroup, long GroupCount, GroupStatus Status)
+{
+    /// <summary>Set when <see cref="RecordOptions.Template"/> conflicted: nothing was written; the bucket as the store holds it.</summary>
+    public Signatures.TemplateBucketSnapshot? Conflict { get; init; }
+
+    /// <summary>Clusters the store evicted from the bucket to make room for a created one; null when none.</summary>
+    public IReadOnlyList<string>? EvictedTemplates { get; init; }
+
+    /// <summary>The answer when the template assignment conflicted.</summary>
+    public static RecordOutcome Conflicted(Signatures.TemplateBucketSnapshot bucket) => new(false, 0, GroupStatus.Unresolved) { Conflict = bucket };
+}
 
 /// <summary>Helpers shared by both stores so they shape data identically.</summary>
 public static class ErrorShapes

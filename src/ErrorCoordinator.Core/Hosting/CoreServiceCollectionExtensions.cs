@@ -53,8 +53,12 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<FailureValidator>();
         services.TryAddSingleton<SecretScrubber>();
         services.TryAddSingleton<ErrorClassifier>();
-        services.TryAddSingleton<ISignatureEngine, SeedSignatureEngine>();
         services.TryAddSingleton<TemplateSignatureEngine>();
+        // The server's engine: template mining with its state in the store (default), or the seed signature.
+        services.TryAddSingleton<ISignatureEngine>(sp =>
+            sp.GetRequiredService<IOptions<SignatureOptions>>().Value.Engine == "seed"
+                ? new SeedSignatureEngine()
+                : sp.GetRequiredService<TemplateSignatureEngine>());
         services.TryAddSingleton<ErrorReportingService>();
         return services;
     }

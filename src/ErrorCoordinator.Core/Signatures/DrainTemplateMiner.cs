@@ -174,14 +174,17 @@ public sealed class DrainTemplateMiner
     /// <c>_</c> and <c>-</c>, no digits) weigh the configured word-mismatch weight in differing tokens: variables mostly carry
     /// digits or symbols, words are mostly template text.
     /// </summary>
-    internal (double Similarity, int Parameters) Similarity(TemplateCluster cluster, IReadOnlyList<string> tokens)
+    internal (double Similarity, int Parameters) Similarity(TemplateCluster cluster, IReadOnlyList<string> tokens) =>
+        Similarity(cluster.Tokens, cluster.Generalized, tokens);
+
+    /// <inheritdoc cref="Similarity(TemplateCluster, IReadOnlyList{string})"/>
+    internal (double Similarity, int Parameters) Similarity(string[] template, bool[] generalized, IReadOnlyList<string> tokens)
     {
-        var template = cluster.Tokens;
         double same = 0, differ = 0;
         var parameters = 0;
         for (var i = 0; i < template.Length; i++)
         {
-            if (cluster.Generalized[i])
+            if (generalized[i])
             {
                 parameters++;
                 same++;

@@ -20,6 +20,30 @@ public sealed record SignatureResult(string Template, string GroupId)
 {
     /// <summary>The signature shown to users: the error type combined with the template.</summary>
     public string Signature(string errorType) => $"{errorType}: {Template}";
+
+    /// <summary>
+    /// For a mined template: the assignment the store must accept atomically with the report (see
+    /// <see cref="IStoreBackedSignatureEngine"/>). Null for signatures that need no shared state (stacks, rules, seed).
+    /// </summary>
+    public TemplateDecision? Decision { get; init; }
+}
+
+/// <summary>
+/// An engine whose state lives in the store: <see cref="Propose"/> computes a signature from this process's
+/// replica, possibly with a <see cref="SignatureResult.Decision"/>; the caller records the report with it, then
+/// reports back: <see cref="Accepted"/> when the store took it, <see cref="Refresh"/> with the store's bucket when
+/// it conflicted, and proposes again. Every process and every restart thus assigns the same group to the same template.
+/// </summary>
+public interface IStoreBackedSignatureEngine : ISignatureEngine
+{
+    SignatureResult Propose(SignatureInput input);
+
+    void Accepted(TemplateDecision decision, IReadOnlyList<string>? evicted);
+
+    void Refresh(TemplateDecision decision, TemplateBucketSnapshot snapshot);
+
+    /// <summary>How many times a report is proposed before the caller gives up.</summary>
+    int MaxAttempts { get; }
 }
 
 /// <summary>

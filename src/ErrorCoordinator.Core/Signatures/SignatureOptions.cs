@@ -14,11 +14,20 @@ public static class SignatureDefaults
     /// <summary>Drain's tree depth: the token-count layer, <c>Depth - 2</c> layers of leading tokens, then the leaf.</summary>
     public const int Depth = 4;
 
-    /// <summary>Children per prefix-tree node before new tokens share the <c>&lt;*&gt;</c> branch.</summary>
+    /// <summary>
+    /// Children per prefix-tree node before new tokens share the <c>&lt;*&gt;</c> branch (the in-process miner only:
+    /// the store-backed path routes without a child cap, as a cap's outcome depends on one process's history).
+    /// </summary>
     public const int MaxChildren = 100;
 
     /// <summary>Templates kept in memory; the least recently used one is evicted beyond this.</summary>
     public const int MaxTemplates = 10_000;
+
+    /// <summary>Templates one bucket (error type, token count, leading tokens) keeps in the store; its least recently used one is evicted beyond this.</summary>
+    public const int MaxTemplatesPerBucket = 200;
+
+    /// <summary>Tries of one report against the store's template state before giving up (each conflict refreshes the replica).</summary>
+    public const int MaxAssignAttempts = 8;
 
     /// <summary>In-app frames in a stack fingerprint.</summary>
     public const int MaxStackFrames = 5;
@@ -49,6 +58,17 @@ public sealed class SignatureOptions
 
     [Range(1, 10_000_000)]
     public int MaxTemplates { get; set; } = SignatureDefaults.MaxTemplates;
+
+    [Range(1, 100_000)]
+    public int MaxTemplatesPerBucket { get; set; } = SignatureDefaults.MaxTemplatesPerBucket;
+
+    /// <summary>
+    /// The server's signature engine: <c>template</c> (template mining with the template state in the store, so
+    /// every process and restart assigns the same groups; the default) or <c>seed</c> (the original design's
+    /// digits-and-UUIDs signature).
+    /// </summary>
+    [RegularExpression("^(template|seed)$", ErrorMessage = "Signatures:Engine must be 'template' or 'seed'.")]
+    public string Engine { get; set; } = "template";
 
     [Range(1, 100)]
     public int MaxStackFrames { get; set; } = SignatureDefaults.MaxStackFrames;

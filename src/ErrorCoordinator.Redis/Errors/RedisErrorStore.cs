@@ -1,6 +1,7 @@
 using System.Globalization;
 using ErrorCoordinator.Core.Common;
 using ErrorCoordinator.Core.Errors;
+using ErrorCoordinator.Core.Signatures;
 using ErrorCoordinator.Core.Storage.InMemory;
 using ErrorCoordinator.Redis.Scripting;
 using StackExchange.Redis;
@@ -8,7 +9,7 @@ using StackExchange.Redis;
 namespace ErrorCoordinator.Redis.Errors;
 
 /// <summary>
-/// The Redis error store. Every write is one Lua script (<c>recordFailure-17</c>, <c>updateGroupStatus-4</c>);
+/// The Redis error store. Every write is one Lua script (<c>recordFailure-18</c>, <c>updateGroupStatus-4</c>);
 /// reads are pipelined commands. Same semantics as <see cref="InMemoryErrorStore"/>: both pass one contract suite.
 /// Time comes from the injected <see cref="TimeProvider"/> and is passed to the scripts, never read from Redis.
 /// </summary>
@@ -42,8 +43,9 @@ public sealed class RedisErrorStore(IConnectionMultiplexer mux, KeySchema keys, 
             keys.AgentIndex(e.Agent), keys.ComponentIndex(e.Component), keys.GroupIndex(e.GroupId), keys.TaskIndex(e.TaskId),
             keys.Group(e.GroupId), keys.GroupAgents(e.GroupId), keys.GroupComponents(e.GroupId), keys.GroupSamples(e.GroupId), keys.GroupHistogram(e.GroupId),
             keys.GroupsByLastSeen, keys.GroupsByFirstSeen, keys.GroupsByCount, keys.GroupsByExpiry,
-            keys.Audit,
+            keys.Audit, keys.TemplateBucket(options.Template?.BucketKey ?? ""),
         ];
+        var t = options.Template;
         RedisValue[] v =
         [
             e.EventId, json, e.GroupId, e.OccurredAt.ToUnixTimeMilliseconds(), Ticks(e.OccurredAt),
@@ -54,9 +56,38 @@ public sealed class RedisErrorStore(IConnectionMultiplexer mux, KeySchema keys, 
             nowMs - Ms(l.LongestEventRetention), Ms(l.LongestEventRetention + Defaults.MaxFutureSkew),
             options.Channel, ErrorShapes.HourBucket(e.OccurredAt), ErrorShapes.HourBucket(now) - (Defaults.HistogramHours + 1) * HourMs,
             Ticks(groupExpires), groupExpires.ToUnixTimeMilliseconds(),
+            t is null ? "" : ChangeName(t.Change), t?.ExpectedVersion ?? "", t?.NewVersion ?? "", t?.ClusterId ?? "", t?.ClusterData ?? "",
+            t?.MaxClusters ?? 0,
         ];
         var result = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.RecordFailure, k, v).ConfigureAwait(false))!;
-        return new RecordOutcome((long)result[0] == 1, (long)result[1], ParseStatus((string?)result[2]));
+        if ((long)result[0] == -1) return RecordOutcome.Conflicted(ToSnapshot((RedisResult[])result[1]!));
+        var evicted = (RedisResult[])result[3]!;
+        return new RecordOutcome((long)result[0] == 1, (long)result[1], ParseStatus((string?)result[2]))
+        {
+            EvictedTemplates = evicted.Length == 0 ? null : evicted.Select(x => (string)x!).ToArray(),
+        };
+    }
+
+    private static string ChangeName(TemplateChange change) => change switch
+    {
+        TemplateChange.Join => "join",
+        TemplateChange.Update => "update",
+        TemplateChange.Create => "create",
+        _ => throw new ArgumentOutOfRangeException(nameof(change)),
+    };
+
+    private static TemplateBucketSnapshot ToSnapshot(RedisResult[] flat)
+    {
+        if (flat.Length == 0) return TemplateBucketSnapshot.Empty;
+        var version = "";
+        var clusters = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i + 1 < flat.Length; i += 2)
+        {
+            var field = (string)flat[i]!;
+            if (field == "v") version = (string)flat[i + 1]!;
+            else if (field.StartsWith("c:", StringComparison.Ordinal)) clusters[field[2..]] = (string)flat[i + 1]!;
+        }
+        return new TemplateBucketSnapshot(version, clusters);
     }
 
     /// <inheritdoc />

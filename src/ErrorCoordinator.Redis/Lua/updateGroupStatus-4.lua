@@ -1,7 +1,7 @@
 --[[
 updateGroupStatus: sets a live group's status (and note), publishes the change and appends it to the audit stream.
 
-KEYS[1] group:<g>              HASH  (see recordFailure-20.lua for its fields)
+KEYS[1] group:<g>              HASH  (see recordFailure-18.lua for its fields)
 KEYS[2] group:<g>:agents       ZSET  agent -> count (read, for the returned group)
 KEYS[3] groups:last_seen       ZSET  membership means the group was not evicted
 KEYS[4] audit                  STREAM field "json", MAXLEN ~ ARGV[9]

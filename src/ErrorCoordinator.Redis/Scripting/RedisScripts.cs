@@ -21,7 +21,7 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     private const string ResourcePrefix = "ErrorCoordinator.Redis.Lua.";
 
     /// <summary>Script names.</summary>
-    public const string RecordFailure = "recordFailure-17";
+    public const string RecordFailure = "recordFailure-18";
     /// <inheritdoc cref="RecordFailure"/>
     public const string UpdateGroupStatus = "updateGroupStatus-4";
 

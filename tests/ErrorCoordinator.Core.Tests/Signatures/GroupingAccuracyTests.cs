@@ -38,6 +38,38 @@ public sealed class GroupingAccuracyTests
         Assert.True(scores.Min() >= DatasetFloor, $"A dataset fell below GA {DatasetFloor}:\n{report}");
     }
 
+    /// <summary>
+    /// The same floor on the server's report path: every message reported through <see cref="ErrorCoordinator.Core.Errors.ErrorReportingService"/>
+    /// (validation, scrubbing, the engine's store-backed replica and the embedded store's template buckets).
+    /// </summary>
+    [Fact]
+    public async Task The_report_path_with_template_state_in_the_store_groups_as_well()
+    {
+        var files = Directory.GetFiles(DatasetFolder(), "*_structured.csv").OrderBy(f => f, StringComparer.Ordinal).ToList();
+        var report = new StringBuilder();
+        var scores = new List<double>();
+        foreach (var file in files)
+        {
+            var (messages, truth) = LoadDataset(file);
+            using var services = new TestServices();
+            var predicted = new List<string>(messages.Count);
+            for (var i = 0; i < messages.Count; i++)
+            {
+                var m = string.IsNullOrWhiteSpace(messages[i]) ? "(empty)" : messages[i];
+                var r = await services.Errors.ReportAsync(new ErrorCoordinator.Core.Errors.FailureReport { Agent = "test", ErrorType = "log", Message = m });
+                predicted.Add(r.GroupId);
+            }
+            var ga = GroupingAccuracy(predicted, truth);
+            scores.Add(ga);
+            report.AppendLine($"{Path.GetFileName(file).Split('_')[0],-12} GA {ga:F4}");
+        }
+        var mean = scores.Average();
+        report.AppendLine($"mean GA {mean:F4}");
+        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+        Assert.True(mean >= MeanFloor, $"Mean GA {mean:F4} fell below {MeanFloor}:\n{report}");
+        Assert.True(scores.Min() >= DatasetFloor, $"A dataset fell below GA {DatasetFloor}:\n{report}");
+    }
+
     [Fact]
     public void Grouping_accuracy_follows_the_LogPAI_definition()
     {

@@ -126,13 +126,23 @@ public sealed class TemplateSignatureEngineTests
     }
 
     [Fact]
-    public void The_engine_is_registered_alongside_the_seed_default()
+    public void The_template_engine_is_the_default_and_the_seed_engine_is_one_setting_away()
     {
         using var services = new TestServices(new Dictionary<string, string?> { ["ErrorCoordinator:Signatures:SimilarityThreshold"] = "0.8" });
         var engine = services.Get<TemplateSignatureEngine>();
-        Assert.IsType<SeedSignatureEngine>(services.Get<ISignatureEngine>());
+        Assert.Same(engine, services.Get<ISignatureEngine>());
         Assert.Equal(0.8, services.Get<IOptions<SignatureOptions>>().Value.SimilarityThreshold);
-        Assert.NotNull(engine);
+
+        using var seed = new TestServices(new Dictionary<string, string?> { ["ErrorCoordinator:Signatures:Engine"] = "seed" });
+        Assert.IsType<SeedSignatureEngine>(seed.Get<ISignatureEngine>());
+    }
+
+    [Fact]
+    public void An_unknown_engine_is_rejected_at_start()
+    {
+        using var services = new TestServices(new Dictionary<string, string?> { ["ErrorCoordinator:Signatures:Engine"] = "drain3" });
+        var ex = Assert.Throws<OptionsValidationException>(() => services.Get<IOptions<SignatureOptions>>().Value);
+        Assert.Contains("Engine", ex.Message);
     }
 
     [Fact]

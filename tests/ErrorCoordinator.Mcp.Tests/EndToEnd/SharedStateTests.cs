@@ -115,4 +115,30 @@ public sealed class SharedStateTests(RedisServer redis) : IAsyncLifetime
         var seen = await _clientTwo.CallAsync("query_errors", new { component = "lint" });
         Assert.Equal(r.GetProperty("event_id").GetString(), Assert.Single(seen.GetProperty("events").EnumerateArray()).GetProperty("event_id").GetString());
     }
+
+    [Fact]
+    public async Task Two_processes_seeing_a_template_in_different_orders_report_the_same_group_id()
+    {
+        // Alone, process two would start its template from "cyrus" and get another id; the template state in Redis
+        // makes it join the group process one created from "root".
+        string[] users = ["root", "cyrus", "news", "mail"];
+        object Report(string user, string agent) => new { agent, error_type = "AuthError", message = $"session opened for user {user} by sshd daemon" };
+
+        var fromOne = new List<JsonElement>();
+        var fromTwo = new List<JsonElement>();
+        for (var i = 0; i < users.Length; i++)
+        {
+            fromOne.Add(await _clientOne.CallAsync("report_failure", Report(users[i], "agent-one")));
+            fromTwo.Add(await _clientTwo.CallAsync("report_failure", Report(users[^(i + 1)], "agent-two")));
+        }
+        var id = fromOne[0].GetProperty("group_id").GetString();
+        Assert.StartsWith("grp_", id);
+        Assert.All(fromOne.Concat(fromTwo), r => Assert.Equal(id, r.GetProperty("group_id").GetString()));
+        Assert.Equal(1, fromOne.Concat(fromTwo).Count(r => r.GetProperty("is_new_group").GetBoolean()));
+        Assert.Equal("AuthError: session opened for user <*> by sshd daemon", fromTwo[^1].GetProperty("signature").GetString());
+
+        var detail = await _clientTwo.CallAsync("get_error_group", new { group_id = id });
+        Assert.Equal(2 * users.Length, detail.GetProperty("group").GetProperty("count").GetInt64());
+        Assert.Equal("AuthError: session opened for user <*> by sshd daemon", detail.GetProperty("group").GetProperty("signature").GetString());
+    }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using ErrorCoordinator.Core.Common;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
+using ErrorCoordinator.Core.Signatures;
 using ErrorCoordinator.Testing.Redis;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -650,5 +651,122 @@ public abstract class ErrorStoreContractTests : IAsyncLifetime
         Assert.Empty(await AllEvents(new ErrorQuery { Agent = "a*" }));
         Assert.Equal(["g2"], (await AllGroups(new GroupQuery { Agent = "a" })).Select(g => g.Id));
         Assert.Equal(["g1"], (await AllGroups(new GroupQuery { Agent = "a:b" })).Select(g => g.Id));
+    }
+
+    // ---- template buckets (compare-and-set with the report) ---------------------------------------------
+
+    private static TemplateDecision Decision(string bucket, string expected, string next, TemplateChange change, string cluster,
+        string? data = "[\"a\",\"b\"]", int max = 100) =>
+        new(bucket, expected, next, change, cluster, change == TemplateChange.Join ? null : data, max);
+
+    private Task<RecordOutcome> RecordTemplate(string group, TemplateDecision decision, TimeSpan? groupTtl = null) =>
+        Record(F.Event(group), F.Options(groupTtl: groupTtl) with { Template = decision });
+
+    [Fact]
+    public async Task A_template_decision_on_the_expected_version_is_recorded_with_the_report()
+    {
+        var created = await RecordTemplate("c1", Decision("b1", "", "v1", TemplateChange.Create, "c1"));
+        Assert.Null(created.Conflict);
+        Assert.Equal((true, 1L), (created.IsNewGroup, created.GroupCount));
+
+        var joined = await RecordTemplate("c1", Decision("b1", "v1", "v1", TemplateChange.Join, "c1"));
+        Assert.Null(joined.Conflict);
+        Assert.Equal((false, 2L), (joined.IsNewGroup, joined.GroupCount));
+
+        var updated = await RecordTemplate("c1", Decision("b1", "v1", "v2", TemplateChange.Update, "c1", "[\"a\",null]"));
+        Assert.Null(updated.Conflict);
+        Assert.Equal(3, updated.GroupCount);
+
+        // A stale proposal now conflicts and gets the bucket as it is.
+        var stale = await RecordTemplate("c1", Decision("b1", "v1", "v1", TemplateChange.Join, "c1"));
+        var bucket = Assert.IsType<TemplateBucketSnapshot>(stale.Conflict);
+        Assert.Equal("v2", bucket.Version);
+        Assert.Equal("[\"a\",null]", Assert.Single(bucket.Clusters, c => c.Key == "c1").Value);
+        Assert.Equal(3, (await Group("c1")).Count);
+    }
+
+    [Fact]
+    public async Task A_conflicting_template_decision_writes_nothing()
+    {
+        await RecordTemplate("c1", Decision("b1", "", "v1", TemplateChange.Create, "c1"));
+        var audit = (await Store.ReadAuditAsync(100)).Count;
+        var before = await AllEvents(new ErrorQuery { Limit = 100 });
+
+        // Wrong version; create of an existing cluster; join of a missing cluster; create in a bucket thought empty.
+        var conflicts = new[]
+        {
+            await RecordTemplate("c1", Decision("b1", "v0", "v0", TemplateChange.Join, "c1")),
+            await RecordTemplate("c1", Decision("b1", "v1", "v2", TemplateChange.Create, "c1")),
+            await RecordTemplate("c2", Decision("b1", "v1", "v1", TemplateChange.Join, "c2")),
+            await RecordTemplate("c2", Decision("b1", "", "v9", TemplateChange.Create, "c2")),
+        };
+        foreach (var c in conflicts)
+        {
+            Assert.NotNull(c.Conflict);
+            Assert.Equal("v1", c.Conflict!.Version);
+            Assert.Equal(["c1"], c.Conflict.Clusters.Keys.ToArray());
+        }
+        Assert.Equal(before.Select(e => e.EventId), (await AllEvents(new ErrorQuery { Limit = 100 })).Select(e => e.EventId));
+        Assert.Equal(audit, (await Store.ReadAuditAsync(100)).Count);
+        Assert.Equal(1, (await Group("c1")).Count);
+        Assert.Null(await Store.GetGroupAsync("c2", Now, 10, 24));
+        // The bucket itself is unchanged: the original version still applies.
+        Assert.Null((await RecordTemplate("c1", Decision("b1", "v1", "v1", TemplateChange.Join, "c1"))).Conflict);
+    }
+
+    [Fact]
+    public async Task An_unknown_bucket_conflicts_empty_and_a_refreshed_proposal_succeeds()
+    {
+        var empty = await RecordTemplate("c1", Decision("b9", "v5", "v6", TemplateChange.Update, "c1"));
+        Assert.Equal(TemplateBucketSnapshot.Empty.Version, empty.Conflict!.Version);
+        Assert.Empty(empty.Conflict.Clusters);
+
+        Assert.Null((await RecordTemplate("c1", Decision("b9", "", "v1", TemplateChange.Create, "c1"))).Conflict);
+        var other = await RecordTemplate("c2", Decision("b9", "", "w1", TemplateChange.Create, "c2"));
+        Assert.Equal("v1", other.Conflict!.Version);
+        // After the refresh the second writer proposes against v1 and is accepted; the bucket now holds both.
+        Assert.Null((await RecordTemplate("c2", Decision("b9", "v1", "v2", TemplateChange.Create, "c2", "[\"x\"]"))).Conflict);
+        var probe = await RecordTemplate("c2", Decision("b9", "stale", "stale", TemplateChange.Join, "c2"));
+        Assert.Equal("v2", probe.Conflict!.Version);
+        Assert.Equal(["c1", "c2"], probe.Conflict.Clusters.Keys.Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal("[\"x\"]", probe.Conflict.Clusters["c2"]);
+        // Buckets are independent.
+        Assert.Null((await RecordTemplate("c3", Decision("b8", "", "u1", TemplateChange.Create, "c3"))).Conflict);
+    }
+
+    [Fact]
+    public async Task A_bucket_keeps_at_most_its_cap_of_clusters_evicting_the_least_recently_used()
+    {
+        Assert.Null((await RecordTemplate("c1", Decision("b1", "", "v1", TemplateChange.Create, "c1", max: 2))).Conflict);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null((await RecordTemplate("c2", Decision("b1", "v1", "v2", TemplateChange.Create, "c2", max: 2))).Conflict);
+        Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null((await RecordTemplate("c1", Decision("b1", "v2", "v2", TemplateChange.Join, "c1", max: 2))).Conflict); // c1 used last
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var third = await RecordTemplate("c3", Decision("b1", "v2", "v3", TemplateChange.Create, "c3", max: 2));
+        Assert.Null(third.Conflict);
+        Assert.Equal(["c2"], third.EvictedTemplates);
+
+        var probe = await RecordTemplate("c1", Decision("b1", "?", "?", TemplateChange.Join, "c1", max: 2));
+        Assert.Equal("v3", probe.Conflict!.Version);
+        Assert.Equal(["c1", "c3"], probe.Conflict.Clusters.Keys.Order(StringComparer.Ordinal).ToArray());
+        // The evicted cluster's group is untouched; a join to it now conflicts.
+        Assert.Equal(1, (await Group("c2")).Count);
+        Assert.NotNull((await RecordTemplate("c2", Decision("b1", "v3", "v3", TemplateChange.Join, "c2", max: 2))).Conflict);
+    }
+
+    [Fact]
+    public async Task A_bucket_expires_a_group_ttl_after_its_last_use()
+    {
+        var ttl = TimeSpan.FromHours(2);
+        Assert.Null((await RecordTemplate("c1", Decision("b1", "", "v1", TemplateChange.Create, "c1"), ttl)).Conflict);
+        Time.Advance(TimeSpan.FromHours(1.5));
+        Assert.Null((await RecordTemplate("c1", Decision("b1", "v1", "v1", TemplateChange.Join, "c1"), ttl)).Conflict); // refreshes the TTL
+        Time.Advance(TimeSpan.FromHours(1.5));
+        Assert.Null((await RecordTemplate("c1", Decision("b1", "v1", "v1", TemplateChange.Join, "c1"), ttl)).Conflict);
+        Time.Advance(TimeSpan.FromHours(2)); // two hours after the last use: gone
+        var gone = await RecordTemplate("c1", Decision("b1", "v1", "v1", TemplateChange.Join, "c1"), ttl);
+        Assert.Equal("", gone.Conflict!.Version);
+        Assert.Empty(gone.Conflict.Clusters);
     }
 }

@@ -1,5 +1,6 @@
 using ErrorCoordinator.Core.Common;
 using ErrorCoordinator.Core.Errors;
+using ErrorCoordinator.Core.Signatures;
 
 namespace ErrorCoordinator.Core.Storage.InMemory;
 
@@ -28,6 +29,15 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
     // Per-filter indexes (agent, component, task, severity, category), each capped like Redis's idx:* sets.
     private readonly Dictionary<(string Kind, string Name), SortedSet<(long Ms, string Id)>> _indexes = [];
     private readonly LinkedList<string> _audit = new();
+    // Template buckets (the source of truth the engines' replicas follow): version, clusters with last use, expiry.
+    private readonly Dictionary<string, TemplateBucket> _buckets = new(StringComparer.Ordinal);
+
+    private sealed class TemplateBucket
+    {
+        public string Version = "";
+        public readonly Dictionary<string, (string Data, long LastUsedMs)> Clusters = new(StringComparer.Ordinal);
+        public DateTimeOffset ExpiresAt;
+    }
 
     private sealed class GroupState
     {
@@ -57,9 +67,12 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
     {
         string json;
         RecordOutcome outcome;
+        IReadOnlyList<string>? evicted = null;
         lock (_gate)
         {
             var now = time.GetUtcNow();
+            if (options.Template is { } decision && CheckBucket(decision, now) is { } conflict)
+                return Task.FromResult(RecordOutcome.Conflicted(conflict));
             var limits = options.Limits;
             Purge(now, limits);
 
@@ -80,7 +93,8 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
                 _groups[e.GroupId] = g;
                 TrimGroups(limits.MaxGroups, keep: e.GroupId);
             }
-            else if (g!.Status == GroupStatus.Resolved)
+            else if (options.Template?.Change == TemplateChange.Update) g!.Signature = e.Signature;
+            if (!isNew && g!.Status == GroupStatus.Resolved)
             {
                 g.Status = GroupStatus.Regressed;
                 g.RegressedAt = now;
@@ -126,7 +140,8 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
 
             json = CoreJson.Serialize(e);
             AppendAudit(json, limits.AuditStreamMaxLength);
-            outcome = new RecordOutcome(isNew, g.Count, g.Status);
+            if (options.Template is { } applied) evicted = ApplyBucket(applied, now, options.GroupTtl);
+            outcome = new RecordOutcome(isNew, g.Count, g.Status) { EvictedTemplates = evicted };
         }
         bus.Publish(options.Channel, json);
         return Task.FromResult(outcome);
@@ -234,6 +249,48 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
     {
         lock (_gate)
             return Task.FromResult<IReadOnlyList<string>>(_audit.Take(count).ToList());
+    }
+
+    /// <summary>The bucket compare-and-set: null when the decision applies, else the bucket as held (nothing is written).</summary>
+    private TemplateBucketSnapshot? CheckBucket(TemplateDecision d, DateTimeOffset now)
+    {
+        if (_buckets.TryGetValue(d.BucketKey, out var b) && b.ExpiresAt <= now)
+        {
+            _buckets.Remove(d.BucketKey);
+            b = null;
+        }
+        var version = b?.Version ?? "";
+        var has = b is not null && b.Clusters.ContainsKey(d.ClusterId);
+        var ok = version == d.ExpectedVersion && (d.Change == TemplateChange.Create ? !has : has);
+        if (ok) return null;
+        return b is null ? TemplateBucketSnapshot.Empty
+            : new TemplateBucketSnapshot(b.Version, b.Clusters.ToDictionary(c => c.Key, c => c.Value.Data, StringComparer.Ordinal));
+    }
+
+    private List<string>? ApplyBucket(TemplateDecision d, DateTimeOffset now, TimeSpan ttl)
+    {
+        if (!_buckets.TryGetValue(d.BucketKey, out var b)) _buckets[d.BucketKey] = b = new TemplateBucket();
+        var nowMs = now.ToUnixTimeMilliseconds();
+        List<string>? evicted = null;
+        if (d.Change == TemplateChange.Join) b.Clusters[d.ClusterId] = (b.Clusters[d.ClusterId].Data, nowMs);
+        else
+        {
+            b.Version = d.NewVersion;
+            b.Clusters[d.ClusterId] = (d.ClusterData!, nowMs);
+            while (d.Change == TemplateChange.Create && b.Clusters.Count > d.MaxClusters)
+            {
+                // The least recently used other cluster (ties: the smallest id), as the Redis script picks it.
+                var victim = b.Clusters.Where(c => c.Key != d.ClusterId)
+                    .OrderBy(c => c.Value.LastUsedMs).ThenBy(c => c.Key, StringComparer.Ordinal).First().Key;
+                b.Clusters.Remove(victim);
+                (evicted ??= []).Add(victim);
+            }
+        }
+        b.ExpiresAt = now + ttl;
+        // Buckets past their TTL go, as Redis expires them (swept here when a new one is made, bounded work).
+        if (_buckets.Count % 64 == 0)
+            foreach (var key in _buckets.Where(x => x.Value.ExpiresAt <= now).Select(x => x.Key).ToList()) _buckets.Remove(key);
+        return evicted;
     }
 
     private void Purge(DateTimeOffset now, RetentionLimits limits)

@@ -1,5 +1,6 @@
 --[[
-recordFailure: records one error report atomically (event, indexes, group and its counters, publish, audit).
+recordFailure: records one error report atomically (event, indexes, group and its counters, publish, audit),
+together with its template assignment (a compare-and-set on the template bucket the message routes to).
 Kept lean because Redis runs it on its one thread for every report: each redis.call costs about 1 us of
 overhead, so work whose only effect is memory hygiene (retention sweeps) runs on one report in 16, TTLs of
 group keys are refreshed at most once an hour, and every read skips expired events and groups itself.
@@ -11,7 +12,7 @@ KEYS[4]  idx:agent:<a>          ZSET  (capped at ARGV[19], TTL ARGV[25])
 KEYS[5]  idx:component:<c>      ZSET  (skipped when ARGV[11] = 0)
 KEYS[6]  idx:group:<g>          ZSET  (TTL with the group's keys)
 KEYS[7]  idx:task:<t>           ZSET  (skipped when ARGV[12] = 0)
-KEYS[8]  group:<g>              HASH  signature, error_type, count, first_seen, last_seen, status, sample_message,
+KEYS[8]  group:<g>              HASH  signature (replaced when ARGV[31] = 'update'), error_type, count, first_seen, last_seen, status, sample_message,
                                       component, severity, category, note, status_changed_at, regressed_at, expires_at
                                       (timestamps as 19-digit UTC .NET ticks, so they compare as strings),
                                       keys_expire_ms (when the group's keys' PEXPIRE runs out)
@@ -24,6 +25,10 @@ KEYS[14] groups:first_seen      ZSET  groupId scored by first_seen ms
 KEYS[15] groups:count           ZSET  groupId scored by count
 KEYS[16] groups:expiry          ZSET  groupId scored by expires_at ms
 KEYS[17] audit                  STREAM field "json", MAXLEN ~ ARGV[23]
+KEYS[18] tpl:<bucket>           HASH  v -> bucket version, x -> expires ms (now + ARGV[18] at each use; an expired
+                                      bucket reads as empty), c:<cluster> -> template (JSON), u:<cluster> -> last use ms;
+                                      PEXPIRE ARGV[18] + 1 h on every use; at most ARGV[36] clusters (LRU evicted).
+                                      Untouched when ARGV[31] = ''.
 
 ARGV[1]  event id               ARGV[2]  event JSON (stored, published, audited)
 ARGV[3]  group id               ARGV[4]  occurred_at ms
@@ -43,8 +48,14 @@ ARGV[26] channel to PUBLISH the event JSON on
 ARGV[27] hour bucket ms of occurred_at
 ARGV[28] histogram horizon ms (hour buckets before it are dropped)
 ARGV[29] group expires_at ticks (19 digits)   ARGV[30] group expires_at ms
+ARGV[31] template change: '' (none), 'join', 'update' or 'create'
+ARGV[32] expected bucket version ('' for a bucket the caller has not seen)
+ARGV[33] new bucket version      ARGV[34] cluster id     ARGV[35] cluster template (JSON; '' for a join)
+ARGV[36] max clusters per bucket
 
-Returns {is_new (1|0), group count, group status}.
+Returns {is_new (1|0), group count, group status, {evicted cluster ids}}, or, when the bucket's version is not
+ARGV[32] (or the cluster to join is gone, or the one to create exists), {-1, {HGETALL of the bucket}} and
+writes nothing.
 ]]
 
 local events, expiry, tidx = KEYS[1], KEYS[2], KEYS[3]
@@ -71,6 +82,20 @@ local function sweepGroups()
     redis.call('ZREM', byCount, id)
     redis.call('ZREM', byExpiry, id)
   end
+end
+
+-- 0. The template bucket's compare-and-set, before any write.
+local bucket, change, cid = KEYS[18], ARGV[31], ARGV[34]
+if change ~= '' then
+  local b = redis.call('HMGET', bucket, 'v', 'c:' .. cid, 'x')
+  if b[1] and tonumber(b[3] or 0) <= tonumber(ARGV[7]) then
+    -- Expired (its Redis TTL, an hour later, only returns the memory): forget it.
+    redis.call('DEL', bucket)
+    b = {false, false, false}
+  end
+  local ok = (b[1] or '') == ARGV[32]
+  if change == 'create' then ok = ok and not b[2] else ok = ok and b[2] end
+  if not ok then return {-1, b[1] and redis.call('HGETALL', bucket) or {}} end
 end
 
 -- 1. Is the group alive? (hash present, not expired, not evicted)
@@ -127,6 +152,8 @@ if not live then
   redis.call('ZADD', byFirst, occMs, gid)
 else
   status = cur[2]
+  -- A generalised template becomes the group's signature (its id stays).
+  if change == 'update' then set('signature', ARGV[13]) end
   if status == 'resolved' then
     status = 'regressed'
     set('status', status); set('regressed_at', nowTicks); set('status_changed_at', nowTicks)
@@ -183,8 +210,38 @@ if isNew == 1 then
   end
 end
 
--- 7. Publish to other agents, and the durable audit trail.
+-- 7. The template assignment: the cluster's template and last use, and the bucket's TTL; a new cluster beyond the
+-- cap evicts the least recently used other one (ties: the smallest id).
+local evicted = {}
+if change ~= '' then
+  local bucketExpires = tonumber(nowMs) + groupTtl
+  if change == 'join' then
+    redis.call('HSET', bucket, 'u:' .. cid, nowMs, 'x', bucketExpires)
+  else
+    redis.call('HSET', bucket, 'v', ARGV[33], 'c:' .. cid, ARGV[35], 'u:' .. cid, nowMs, 'x', bucketExpires)
+    if change == 'create' then
+      local cap = tonumber(ARGV[36])
+      local n = (redis.call('HLEN', bucket) - 2) / 2
+      if n > cap then
+        local all = redis.call('HGETALL', bucket)
+        local uses = {}
+        for i = 1, #all, 2 do
+          local f = all[i]
+          if string.sub(f, 1, 2) == 'u:' and string.sub(f, 3) ~= cid then uses[#uses + 1] = {tonumber(all[i + 1]), string.sub(f, 3)} end
+        end
+        table.sort(uses, function(a, b2) if a[1] ~= b2[1] then return a[1] < b2[1] end return a[2] < b2[2] end)
+        for i = 1, n - cap do
+          redis.call('HDEL', bucket, 'c:' .. uses[i][2], 'u:' .. uses[i][2])
+          evicted[#evicted + 1] = uses[i][2]
+        end
+      end
+    end
+  end
+  redis.call('PEXPIRE', bucket, groupTtl + HOUR)
+end
+
+-- 8. Publish to other agents, and the durable audit trail.
 redis.call('PUBLISH', ARGV[26], json)
 redis.call('XADD', KEYS[17], 'MAXLEN', '~', ARGV[23], '*', 'json', json)
 
-return {isNew, count, status}
+return {isNew, count, status, evicted}
