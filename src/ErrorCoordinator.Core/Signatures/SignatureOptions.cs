@@ -27,7 +27,7 @@ public static class SignatureDefaults
     public const int MaxTemplatesPerBucket = 200;
 
     /// <summary>Tries of one report against the store's template state before giving up (each conflict refreshes the replica).</summary>
-    public const int MaxAssignAttempts = 8;
+    public const int MaxAssignAttempts = 16;
 
     /// <summary>In-app frames in a stack fingerprint.</summary>
     public const int MaxStackFrames = 5;

@@ -53,8 +53,8 @@ ARGV[32] expected bucket version ('' for a bucket the caller has not seen)
 ARGV[33] new bucket version      ARGV[34] cluster id     ARGV[35] cluster template (JSON; '' for a join)
 ARGV[36] max clusters per bucket
 
-Returns {is_new (1|0), group count, group status, {evicted cluster ids}}, or, when the bucket's version is not
-ARGV[32] (or the cluster to join is gone, or the one to create exists), {-1, {HGETALL of the bucket}} and
+Returns {is_new (1|0), group count, group status, {evicted cluster ids}}, or, when the cluster to join is gone, or
+for a create or update when the bucket's version is not ARGV[32] (or the one to create exists), {-1, {HGETALL of the bucket}} and
 writes nothing.
 ]]
 
@@ -93,8 +93,14 @@ if change ~= '' then
     redis.call('DEL', bucket)
     b = {false, false, false}
   end
-  local ok = (b[1] or '') == ARGV[32]
-  if change == 'create' then ok = ok and not b[2] else ok = ok and b[2] end
+  -- A join needs only its cluster (a template generalised or a cluster added since still admits the message);
+  -- a create or an update needs the bucket exactly as the caller saw it.
+  local ok
+  if change == 'join' then ok = b[2] and true or false
+  else
+    ok = (b[1] or '') == ARGV[32]
+    if change == 'create' then ok = ok and not b[2] else ok = ok and b[2] end
+  end
   if not ok then return {-1, b[1] and redis.call('HGETALL', bucket) or {}} end
 end
 

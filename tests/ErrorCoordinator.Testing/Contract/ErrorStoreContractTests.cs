@@ -677,12 +677,25 @@ public abstract class ErrorStoreContractTests : IAsyncLifetime
         Assert.Null(updated.Conflict);
         Assert.Equal(3, updated.GroupCount);
 
-        // A stale proposal now conflicts and gets the bucket as it is.
-        var stale = await RecordTemplate("c1", Decision("b1", "v1", "v1", TemplateChange.Join, "c1"));
+        // A stale update now conflicts and gets the bucket as it is.
+        var stale = await RecordTemplate("c1", Decision("b1", "v1", "v3", TemplateChange.Update, "c1", "[null,null]"));
         var bucket = Assert.IsType<TemplateBucketSnapshot>(stale.Conflict);
         Assert.Equal("v2", bucket.Version);
         Assert.Equal("[\"a\",null]", Assert.Single(bucket.Clusters, c => c.Key == "c1").Value);
         Assert.Equal(3, (await Group("c1")).Count);
+    }
+
+    [Fact]
+    public async Task A_join_needs_only_its_cluster_so_concurrent_joins_do_not_conflict()
+    {
+        await RecordTemplate("c1", Decision("b1", "", "v1", TemplateChange.Create, "c1"));
+        await RecordTemplate("c2", Decision("b1", "v1", "v2", TemplateChange.Create, "c2", "[\"y\"]"));
+        // A caller that last saw v1 still joins c1: the template it matched is still there.
+        var joined = await RecordTemplate("c1", Decision("b1", "v1", "v1", TemplateChange.Join, "c1"));
+        Assert.Null(joined.Conflict);
+        Assert.Equal(2, joined.GroupCount);
+        // The join changed nothing in the bucket: an update against v2 still applies.
+        Assert.Null((await RecordTemplate("c2", Decision("b1", "v2", "v3", TemplateChange.Update, "c2", "[null]"))).Conflict);
     }
 
     [Fact]
@@ -692,10 +705,10 @@ public abstract class ErrorStoreContractTests : IAsyncLifetime
         var audit = (await Store.ReadAuditAsync(100)).Count;
         var before = await AllEvents(new ErrorQuery { Limit = 100 });
 
-        // Wrong version; create of an existing cluster; join of a missing cluster; create in a bucket thought empty.
+        // Update on a wrong version; create of an existing cluster; join of a missing cluster; create in a bucket thought empty.
         var conflicts = new[]
         {
-            await RecordTemplate("c1", Decision("b1", "v0", "v0", TemplateChange.Join, "c1")),
+            await RecordTemplate("c1", Decision("b1", "v0", "v2", TemplateChange.Update, "c1", "[null]")),
             await RecordTemplate("c1", Decision("b1", "v1", "v2", TemplateChange.Create, "c1")),
             await RecordTemplate("c2", Decision("b1", "v1", "v1", TemplateChange.Join, "c2")),
             await RecordTemplate("c2", Decision("b1", "", "v9", TemplateChange.Create, "c2")),
@@ -726,7 +739,7 @@ public abstract class ErrorStoreContractTests : IAsyncLifetime
         Assert.Equal("v1", other.Conflict!.Version);
         // After the refresh the second writer proposes against v1 and is accepted; the bucket now holds both.
         Assert.Null((await RecordTemplate("c2", Decision("b9", "v1", "v2", TemplateChange.Create, "c2", "[\"x\"]"))).Conflict);
-        var probe = await RecordTemplate("c2", Decision("b9", "stale", "stale", TemplateChange.Join, "c2"));
+        var probe = await RecordTemplate("c2", Decision("b9", "stale", "v3", TemplateChange.Update, "c2", "[null]"));
         Assert.Equal("v2", probe.Conflict!.Version);
         Assert.Equal(["c1", "c2"], probe.Conflict.Clusters.Keys.Order(StringComparer.Ordinal).ToArray());
         Assert.Equal("[\"x\"]", probe.Conflict.Clusters["c2"]);
@@ -747,7 +760,7 @@ public abstract class ErrorStoreContractTests : IAsyncLifetime
         Assert.Null(third.Conflict);
         Assert.Equal(["c2"], third.EvictedTemplates);
 
-        var probe = await RecordTemplate("c1", Decision("b1", "?", "?", TemplateChange.Join, "c1", max: 2));
+        var probe = await RecordTemplate("c1", Decision("b1", "?", "?", TemplateChange.Update, "c1", "[null]", max: 2));
         Assert.Equal("v3", probe.Conflict!.Version);
         Assert.Equal(["c1", "c3"], probe.Conflict.Clusters.Keys.Order(StringComparer.Ordinal).ToArray());
         // The evicted cluster's group is untouched; a join to it now conflicts.

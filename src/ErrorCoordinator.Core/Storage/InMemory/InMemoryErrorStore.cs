@@ -261,7 +261,14 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
         }
         var version = b?.Version ?? "";
         var has = b is not null && b.Clusters.ContainsKey(d.ClusterId);
-        var ok = version == d.ExpectedVersion && (d.Change == TemplateChange.Create ? !has : has);
+        // A join needs only its cluster (a template generalised or a cluster added since still admits the message);
+        // a create or an update needs the bucket exactly as the caller saw it.
+        var ok = d.Change switch
+        {
+            TemplateChange.Join => has,
+            TemplateChange.Create => version == d.ExpectedVersion && !has,
+            _ => version == d.ExpectedVersion && has,
+        };
         if (ok) return null;
         return b is null ? TemplateBucketSnapshot.Empty
             : new TemplateBucketSnapshot(b.Version, b.Clusters.ToDictionary(c => c.Key, c => c.Value.Data, StringComparer.Ordinal));
