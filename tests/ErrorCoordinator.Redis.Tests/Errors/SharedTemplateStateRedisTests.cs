@@ -171,6 +171,34 @@ public sealed class SharedTemplateStateRedisTests(RedisServer server) : IAsyncLi
     }
 
     [Fact]
+    public async Task Many_concurrent_reporters_of_many_new_templates_in_one_bucket_all_succeed_and_agree()
+    {
+        // One bucket (same error type, length and leading tokens), 24 templates created at once by 128 reporters in
+        // two processes: creates race each other, every report must still land, and each text must get one group.
+        const int reports = 128;
+        string[] words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima",
+            "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray"];
+        var a = await StartAsync();
+        var b = await StartAsync();
+        using var start = new SemaphoreSlim(0);
+        var tasks = Enumerable.Range(0, reports).Select(i => Task.Run(async () =>
+        {
+            await start.WaitAsync(TestContext.Current.CancellationToken);
+            var text = $"cache miss storm on shard {words[i % words.Length]} during rebalance";
+            return (text, await (i % 2 == 0 ? a : b).Errors.ReportAsync(R(text, "agent-" + (i % 4))));
+        })).ToList();
+        start.Release(reports);
+        var results = await Task.WhenAll(tasks);
+
+        foreach (var byText in results.GroupBy(r => r.text))
+            Assert.Single(byText.Select(r => r.Item2.GroupId).Distinct());
+        long total = 0;
+        foreach (var id in results.Select(r => r.Item2.GroupId).Distinct())
+            total += (await a.Errors.GetGroupAsync(id, cancellationToken: Ct)).Group.Count;
+        Assert.Equal(reports, total);
+    }
+
+    [Fact]
     public async Task The_bucket_key_is_under_the_error_hash_tag_with_a_ttl()
     {
         var a = await StartAsync();
