@@ -327,7 +327,7 @@ internal static class Program
         sb.AppendLine("  seed-1-script = reference only (not the baseline): the seed's same writes in one lean EVALSHA (HINCRBY counter).");
         sb.AppendLine("  vs seed      = throughput ratio against the seed-style baseline at the same concurrency; vs PING = fraction of the PING floor.");
         sb.AppendLine("  lost updates = ops recorded (warm-up + measured) minus the final sum of the per-type counter hash (errors:counters for");
-        sb.AppendLine("                 the seed-style HGET+HSET, counters:error_type for report_failure's HINCRBY inside the script).");
+        sb.AppendLine("                 the seed-style HGET+HSET; for report_failure, the sum of every group's count, kept by HINCRBY in the script).");
         sb.AppendLine();
         foreach (var c in Concurrencies)
         {
