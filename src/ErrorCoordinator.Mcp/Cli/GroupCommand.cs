@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Text;
 using ErrorCoordinator.Core.Hosting;
-using ErrorCoordinator.Core.Scrubbing;
+using ErrorCoordinator.Core.Common;
+using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Signatures;
 using Microsoft.Extensions.Options;
 
@@ -45,9 +46,12 @@ public static class GroupCommand
     private static async Task<int> RunAsync(string engineName, string errorType, bool printSignature, string[] settings, TextWriter stderr, CancellationToken ct)
     {
         ServiceProvider provider;
+        ErrorReportingService errors;
         try
         {
-            provider = BuildServices(settings);
+            // --engine wins over configuration; everything else is configured as the server is.
+            provider = BuildServices([.. settings, $"{SignatureOptions.Section}:Engine={engineName}"]);
+            errors = provider.GetRequiredService<ErrorReportingService>();
         }
         catch (Exception ex) when (ex is StartupException or OptionsValidationException or InvalidDataException or FormatException)
         {
@@ -57,31 +61,28 @@ public static class GroupCommand
 
         await using (provider)
         {
-            ISignatureEngine engine;
-            SecretScrubber scrubber;
-            try
-            {
-                engine = engineName == "seed" ? new SeedSignatureEngine() : provider.GetRequiredService<TemplateSignatureEngine>();
-                scrubber = provider.GetRequiredService<SecretScrubber>();
-            }
-            catch (OptionsValidationException ex)
-            {
-                stderr.WriteLine($"ErrorCoordinator: invalid configuration: {string.Join("; ", ex.Failures)}");
-                return 2;
-            }
-
-            var noTags = new Dictionary<string, string>();
+            // Every line is reported as report_failure reports it (validation, scrubbing, signature, the embedded
+            // store's template state), so the labels are the group ids the server would assign.
             using var input = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false), false, 1 << 16);
             await using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
             while (await input.ReadLineAsync(ct) is { } line)
             {
-                var message = scrubber.Scrub(line) ?? "";
-                var result = await engine.ComputeAsync(new SignatureInput(errorType, message, null, "cli", null, noTags), ct);
-                output.Write(result.GroupId);
+                string label, text;
+                try
+                {
+                    var r = await errors.ReportAsync(new FailureReport { Agent = "cli", ErrorType = errorType, Message = line }, ct);
+                    (label, text) = (r.GroupId, r.Signature);
+                }
+                catch (ValidationException ex)
+                {
+                    // An empty or oversized line still gets a line of output, so the output stays aligned with the input.
+                    (label, text) = ("invalid", ex.Message);
+                }
+                output.Write(label);
                 if (printSignature)
                 {
                     output.Write('\t');
-                    output.Write(result.Signature(errorType));
+                    output.Write(text);
                 }
                 output.Write('\n');
             }
@@ -90,7 +91,6 @@ public static class GroupCommand
         return 0;
     }
 
-    /// <summary>The server's configuration sources, then the Core services on the embedded store.</summary>
     private static ServiceProvider BuildServices(string[] settings)
     {
         var overrides = new Dictionary<string, string?>();
