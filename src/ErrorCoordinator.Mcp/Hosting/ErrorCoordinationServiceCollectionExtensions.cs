@@ -2,6 +2,7 @@ using ErrorCoordinator.Core.Hosting;
 using ErrorCoordinator.Mcp.Prompts;
 using ErrorCoordinator.Mcp.Resources;
 using ErrorCoordinator.Mcp.Tools;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 
 namespace ErrorCoordinator.Mcp.Hosting;
@@ -37,6 +38,19 @@ public static class ErrorCoordinationServiceCollectionExtensions
                 o.ServerInfo = new Implementation { Name = "error-coordinator", Title = "ErrorCoordinator", Version = version };
                 o.ServerInstructions = Instructions;
             })
+            .WithRequestFilters(f => f.AddCallToolFilter(next => async (request, cancellationToken) =>
+            {
+                // Bad input is the caller's error, not the server's: answer it as a tool error (the client sees the
+                // message naming the field and the limit) without an error-level log entry and stack trace.
+                try
+                {
+                    return await next(request, cancellationToken);
+                }
+                catch (McpException ex) when (ex is not McpProtocolException)
+                {
+                    return new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = ex.Message }] };
+                }
+            }))
             .WithTools<ErrorTools>(McpJson.Options)
             .WithResources<ErrorResources>()
             .WithPrompts<ErrorPrompts>(McpJson.Options);

@@ -77,6 +77,15 @@ public sealed class HttpEndToEndTests(HttpServerFixture fixture) : ReportingScen
     }
 
     [Fact]
+    public async Task Bad_input_is_answered_without_an_error_log_or_stack_trace()
+    {
+        var error = await fixture.Client.CallFailingAsync("report_failure", new { agent = "a", error_type = "X", message = "m", category = "nope" });
+        Assert.StartsWith("'category' must be one of", error);
+        Assert.DoesNotContain("threw an unhandled exception", fixture.Server.Stderr);
+        Assert.DoesNotContain("   at ", fixture.Server.Stderr);
+    }
+
+    [Fact]
     public async Task Healthz_reports_the_store()
     {
         using var http = new HttpClient();
