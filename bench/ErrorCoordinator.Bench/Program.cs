@@ -11,6 +11,7 @@ using ErrorCoordinator.Redis.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using ErrorCoordinator.Testing.Redis;
 using StackExchange.Redis;
 
 namespace ErrorCoordinator.Bench;
@@ -51,7 +52,7 @@ internal static class Program
         if (options.SignaturesOnly) return RunSignatures(options) ? 0 : 1;
 
         using var cts = new CancellationTokenSource();
-        PrivateRedis? privateRedis = null;
+        RedisServerProcess? privateRedis = null;
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true; // let the finally blocks stop redis-server
@@ -75,7 +76,7 @@ internal static class Program
             if (options.Redis is not null) redis = options.Redis;
             else
             {
-                privateRedis = await PrivateRedis.StartAsync(cts.Token);
+                privateRedis = await RedisServerProcess.StartAsync(cts.Token);
                 redis = privateRedis.Configuration;
             }
             return await RunAsync(options, redis, privateRedis is not null, cts.Token);

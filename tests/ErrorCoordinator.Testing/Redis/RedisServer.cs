@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using Xunit;
 
 namespace ErrorCoordinator.Testing.Redis;
@@ -18,10 +14,9 @@ public sealed class RedisServer : IAsyncLifetime
     /// <summary>Environment variable naming an already running test Redis (redis:// URL or host:port).</summary>
     public const string UrlVariable = "EC_TEST_REDIS_URL";
 
-    private Process? _process;
+    private RedisServerProcess? _process;
     private string? _configuration;
     private string? _error;
-    private readonly StringBuilder _output = new();
 
     /// <summary>How this server was found: "env" or "private".</summary>
     public string? Source { get; private set; }
@@ -45,133 +40,34 @@ public sealed class RedisServer : IAsyncLifetime
             Source = "env";
             return;
         }
-        var exe = FindOnPath("redis-server");
-        if (exe is null)
+        if (RedisServerProcess.FindExecutable() is null)
         {
             _error = $"These tests need Redis: set {UrlVariable} to a running test Redis (e.g. redis://127.0.0.1:6390) " +
                      "or install redis-server (apt-get install -y redis-server) so the tests can start a private one.";
             return;
         }
-        _error = await StartAsync(exe).ConfigureAwait(false);
-    }
-
-    private async Task<string?> StartAsync(string exe)
-    {
-        string? lastError = null;
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var port = FreePort();
-            var psi = new ProcessStartInfo(exe)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var a in new[] { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
-                         "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no" })
-                psi.ArgumentList.Add(a);
-            var process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var deadline = Stopwatch.StartNew();
-            while (deadline.Elapsed < TimeSpan.FromSeconds(10) && !process.HasExited)
-            {
-                if (await PingAsync("127.0.0.1", port).ConfigureAwait(false))
-                {
-                    _process = process;
-                    _configuration = $"127.0.0.1:{port}";
-                    Port = port;
-                    Source = "private";
-                    return null;
-                }
-                await Task.Delay(50).ConfigureAwait(false);
-            }
-            string log;
-            lock (_output) log = _output.ToString();
-            lastError = $"redis-server on port {port} did not answer PING within 10 s (exited: {process.HasExited}). Output:\n{log}";
-            Kill(process);
-        }
-        return lastError;
-    }
-
-    /// <summary>Sends PING over a raw socket; true on +PONG (or an auth error, which also means a live server).</summary>
-    public static async Task<bool> PingAsync(string host, int port)
-    {
         try
         {
-            using var client = new TcpClient();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await client.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
-            var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), cts.Token).ConfigureAwait(false);
-            var buffer = new byte[64];
-            var n = await stream.ReadAsync(buffer, cts.Token).ConfigureAwait(false);
-            var reply = Encoding.ASCII.GetString(buffer, 0, n);
-            return reply.StartsWith("+PONG", StringComparison.Ordinal) || reply.StartsWith("-NOAUTH", StringComparison.Ordinal);
+            _process = await RedisServerProcess.StartAsync().ConfigureAwait(false);
+            _configuration = _process.Configuration;
+            Port = _process.Port;
+            Source = "private";
         }
-        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
+        catch (InvalidOperationException ex)
         {
-            return false;
+            _error = ex.Message;
         }
     }
 
-    /// <summary>A port that was free a moment ago (bind to port 0 and read the port the OS chose).</summary>
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        try
-        {
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
+    /// <summary>A port that was free a moment ago.</summary>
+    public static int FreePort() => RedisServerProcess.FreePort();
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
-        if (_process is not null) Kill(_process);
+        _process?.Dispose();
         _process = null;
         return ValueTask.CompletedTask;
-    }
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5_000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Already gone.
-        }
-        finally
-        {
-            process.Dispose();
-        }
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        var explicitPath = Environment.GetEnvironmentVariable("EC_REDIS_SERVER");
-        if (!string.IsNullOrWhiteSpace(explicitPath) && File.Exists(explicitPath)) return explicitPath;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate)) return candidate;
-        }
-        foreach (var candidate in new[] { "/usr/bin/" + name, "/usr/local/bin/" + name, "/usr/sbin/" + name })
-            if (File.Exists(candidate)) return candidate;
-        return null;
     }
 }
 

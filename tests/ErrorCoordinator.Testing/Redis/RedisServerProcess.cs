@@ -4,19 +4,20 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace ErrorCoordinator.Bench;
+namespace ErrorCoordinator.Testing.Redis;
 
 /// <summary>
-/// A private <c>redis-server</c> on 127.0.0.1 and a free port (picked by binding a TcpListener to port 0),
-/// with persistence off. Killed on dispose, on Ctrl-C and on process exit.
+/// A private <c>redis-server</c> process on 127.0.0.1 and a free port (picked by binding a TcpListener to port 0;
+/// <c>--port 0</c> does not pick one), with persistence off, killed on dispose. Used by the test fixture and,
+/// compiled in as a linked file, by the bench; it depends on nothing but the base library.
 /// </summary>
-internal sealed class PrivateRedis : IDisposable
+public sealed class RedisServerProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private int _disposed;
 
-    private PrivateRedis(Process process, int port)
+    private RedisServerProcess(Process process, int port)
     {
         _process = process;
         Port = port;
@@ -26,10 +27,10 @@ internal sealed class PrivateRedis : IDisposable
 
     public string Configuration => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
 
-    public static async Task<PrivateRedis> StartAsync(CancellationToken cancellationToken)
+    public static async Task<RedisServerProcess> StartAsync(CancellationToken cancellationToken = default)
     {
         var exe = FindExecutable()
-            ?? throw new InvalidOperationException("redis-server was not found (set EC_REDIS_SERVER, install redis-server, or pass --redis URL).");
+            ?? throw new InvalidOperationException("redis-server was not found (set EC_REDIS_SERVER or install redis-server: apt-get install -y redis-server).");
         string? lastError = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -44,7 +45,7 @@ internal sealed class PrivateRedis : IDisposable
                          "--save", "", "--appendonly", "no", "--protected-mode", "yes", "--daemonize", "no" })
                 psi.ArgumentList.Add(a);
             var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start redis-server.");
-            var server = new PrivateRedis(process, port);
+            var server = new RedisServerProcess(process, port);
             process.OutputDataReceived += (_, e) => { lock (server._output) server._output.AppendLine(e.Data); };
             process.ErrorDataReceived += (_, e) => { lock (server._output) server._output.AppendLine(e.Data); };
             process.BeginOutputReadLine();
@@ -55,13 +56,14 @@ internal sealed class PrivateRedis : IDisposable
                 if (await PingAsync(port, cancellationToken).ConfigureAwait(false)) return server;
                 await Task.Delay(25, cancellationToken).ConfigureAwait(false);
             }
-            lock (server._output) lastError = $"redis-server on port {port} did not answer PING (exited: {process.HasExited}):\n{server._output}";
+            lock (server._output) lastError = $"redis-server on port {port} did not answer PING within 10 s (exited: {process.HasExited}):\n{server._output}";
             server.Dispose();
         }
         throw new InvalidOperationException(lastError);
     }
 
-    private static int FreePort()
+    /// <summary>A port that was free a moment ago (bind to port 0 and read the port the OS chose).</summary>
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -75,7 +77,8 @@ internal sealed class PrivateRedis : IDisposable
         }
     }
 
-    private static async Task<bool> PingAsync(int port, CancellationToken cancellationToken)
+    /// <summary>PING over a raw socket: true on +PONG.</summary>
+    public static async Task<bool> PingAsync(int port, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -95,7 +98,8 @@ internal sealed class PrivateRedis : IDisposable
         }
     }
 
-    private static string? FindExecutable()
+    /// <summary>redis-server from EC_REDIS_SERVER, PATH or the usual places; null when it is not installed.</summary>
+    public static string? FindExecutable()
     {
         var explicitPath = Environment.GetEnvironmentVariable("EC_REDIS_SERVER");
         if (!string.IsNullOrWhiteSpace(explicitPath) && File.Exists(explicitPath)) return explicitPath;
