@@ -86,11 +86,13 @@ end
 
 -- 0. The template bucket's compare-and-set, before any write.
 local bucket, change, cid = KEYS[18], ARGV[31], ARGV[34]
+local bucketExpired = false
 if change ~= '' then
   local b = redis.call('HMGET', bucket, 'v', 'c:' .. cid, 'x')
   if b[1] and tonumber(b[3] or 0) <= tonumber(ARGV[7]) then
-    -- Expired (its Redis TTL, an hour later, only returns the memory): forget it.
-    redis.call('DEL', bucket)
+    -- Expired (its Redis TTL, an hour later, only returns the memory): it reads as empty; only a create that
+    -- succeeds clears it (step 7), so a conflict still writes nothing.
+    bucketExpired = true
     b = {false, false, false}
   end
   -- A join needs only its cluster (a template generalised or a cluster added since still admits the message);
@@ -101,7 +103,7 @@ if change ~= '' then
     ok = (b[1] or '') == ARGV[32]
     if change == 'create' then ok = ok and not b[2] else ok = ok and b[2] end
   end
-  if not ok then return {-1, b[1] and redis.call('HGETALL', bucket) or {}} end
+  if not ok then return {-1, (b[1] and not bucketExpired) and redis.call('HGETALL', bucket) or {}} end
 end
 
 -- 1. Is the group alive? (hash present, not expired, not evicted)
@@ -126,9 +128,10 @@ if total > maxTotal then
   redis.call('ZREMRANGEBYRANK', tidx, 0, over - 1)
 end
 
--- 3. Retention sweeps, on one report in 16: expired events, events past the horizon, expired groups.
+-- 3. Retention sweeps, on about one report in 16: expired events, events past the horizon, expired groups.
 -- Reads skip expired data themselves, so deferring these changes no answer, only when memory is returned.
-if total % 16 == 0 then
+-- (Gated on the event id's last hex digit, random in a UUIDv7, so it runs whatever the index sizes are.)
+if tonumber(string.sub(eid, -1), 16) == 0 then
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', nowMs, 'LIMIT', 0, 200)) do dropEvent(id) end
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', tidx, '-inf', '(' .. ARGV[24], 'LIMIT', 0, 200)) do dropEvent(id) end
   sweepGroups()
@@ -184,7 +187,10 @@ redis.call('ZADD', byCount, count, gid)
 redis.call('ZADD', byExpiry, ARGV[30], gid)
 
 redis.call('ZINCRBY', gAgents, 1, ARGV[9])
-if hasComponent then redis.call('SADD', gComponents, ARGV[10]) end
+-- A group's first component creates the set after the hourly TTL refresh may have run: give it a TTL then.
+if hasComponent and redis.call('SADD', gComponents, ARGV[10]) == 1 and not refreshKeys then
+  redis.call('PEXPIRE', gComponents, groupTtl + HOUR)
+end
 redis.call('LPUSH', gSamples, eid)
 redis.call('LTRIM', gSamples, 0, tonumber(ARGV[22]) - 1)
 if redis.call('HINCRBY', gHist, ARGV[27], 1) == 1 then
@@ -224,6 +230,7 @@ if change ~= '' then
   if change == 'join' then
     redis.call('HSET', bucket, 'u:' .. cid, nowMs, 'x', bucketExpires)
   else
+    if bucketExpired then redis.call('DEL', bucket) end
     redis.call('HSET', bucket, 'v', ARGV[33], 'c:' .. cid, ARGV[35], 'u:' .. cid, nowMs, 'x', bucketExpires)
     if change == 'create' then
       local cap = tonumber(ARGV[36])

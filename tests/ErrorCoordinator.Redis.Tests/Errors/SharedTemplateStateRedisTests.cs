@@ -199,6 +199,21 @@ public sealed class SharedTemplateStateRedisTests(RedisServer server) : IAsyncLi
     }
 
     [Fact]
+    public async Task A_component_first_seen_after_the_group_was_created_still_gets_a_ttl()
+    {
+        var a = await StartAsync();
+        var first = await a.Errors.ReportAsync(R(Disk("vol-1")), Ct);
+        _time.Advance(TimeSpan.FromMinutes(5)); // within the hour: the group keys' TTL is not refreshed again
+        await a.Errors.ReportAsync(R(Disk("vol-2")) with { Component = "quota-service" }, Ct);
+        var key = new KeySchema(_prefix).GroupComponents(first.GroupId);
+        var db = _processes[0].Mux.GetDatabase();
+        Assert.True(await db.SetContainsAsync(key, "quota-service"));
+        var ttl = await db.KeyTimeToLiveAsync(key);
+        Assert.NotNull(ttl);
+        Assert.True(ttl > TimeSpan.FromDays(1), $"TTL {ttl}");
+    }
+
+    [Fact]
     public async Task The_bucket_key_is_under_the_error_hash_tag_with_a_ttl()
     {
         var a = await StartAsync();

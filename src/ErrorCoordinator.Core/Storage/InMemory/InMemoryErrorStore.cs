@@ -254,11 +254,8 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
     /// <summary>The bucket compare-and-set: null when the decision applies, else the bucket as held (nothing is written).</summary>
     private TemplateBucketSnapshot? CheckBucket(TemplateDecision d, DateTimeOffset now)
     {
-        if (_buckets.TryGetValue(d.BucketKey, out var b) && b.ExpiresAt <= now)
-        {
-            _buckets.Remove(d.BucketKey);
-            b = null;
-        }
+        // An expired bucket reads as empty; only a create that succeeds replaces it, so a conflict writes nothing.
+        if (_buckets.TryGetValue(d.BucketKey, out var b) && b.ExpiresAt <= now) b = null;
         var version = b?.Version ?? "";
         var has = b is not null && b.Clusters.ContainsKey(d.ClusterId);
         // A join needs only its cluster (a template generalised or a cluster added since still admits the message);
@@ -276,7 +273,7 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
 
     private List<string>? ApplyBucket(TemplateDecision d, DateTimeOffset now, TimeSpan ttl)
     {
-        if (!_buckets.TryGetValue(d.BucketKey, out var b)) _buckets[d.BucketKey] = b = new TemplateBucket();
+        if (!_buckets.TryGetValue(d.BucketKey, out var b) || b.ExpiresAt <= now) _buckets[d.BucketKey] = b = new TemplateBucket();
         var nowMs = now.ToUnixTimeMilliseconds();
         List<string>? evicted = null;
         if (d.Change == TemplateChange.Join) b.Clusters[d.ClusterId] = (b.Clusters[d.ClusterId].Data, nowMs);
