@@ -5,6 +5,11 @@ using StackExchange.Redis;
 
 namespace ErrorCoordinator.Redis.Tests;
 
+/// <remarks>
+/// Run on their own: connecting to dead or foreign endpoints occupies StackExchange.Redis's shared socket
+/// manager for the connect timeout, which would slow the connections of concurrency tests running beside them.
+/// </remarks>
+[Collection(nameof(RedisConnectorTests))]
 public sealed class RedisConnectorTests(RedisServer server)
 {
     [Fact]
@@ -128,3 +133,6 @@ public sealed class RedisConnectorTests(RedisServer server)
             Assert.True(await serverApi.ScriptExistsAsync(script.Sha1), $"{script.Name} is not loaded");
     }
 }
+
+[CollectionDefinition(nameof(RedisConnectorTests), DisableParallelization = true)]
+public sealed class RedisConnectorTestsCollection;

@@ -20,3 +20,6 @@ public sealed class NotFoundException(string what, string id) : Exception($"{wha
     public string What { get; } = what;
     public string Id { get; } = id;
 }
+
+/// <summary>A failure that another try will most likely not meet (the host tells the caller to report again).</summary>
+public sealed class TransientException(string message) : Exception(message);

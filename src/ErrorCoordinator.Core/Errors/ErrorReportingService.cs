@@ -43,6 +43,11 @@ public sealed class ErrorReportingService(
         var pending = new List<(int Index, Task<ReportResult> Task)>(reports.Count);
         for (var i = 0; i < reports.Count; i++)
         {
+            if (reports[i] is null)
+            {
+                results[i] = new BatchItemResult(i, null, $"'failures[{i}]' is empty; each item needs agent, error_type and message.", $"failures[{i}]");
+                continue;
+            }
             try
             {
                 var (errorEvent, classification, input, signature) = await PrepareAsync(validator.Validate(reports[i], $"failures[{i}]."), $"failures[{i}].", cancellationToken);
@@ -54,14 +59,32 @@ public sealed class ErrorReportingService(
             }
         }
 
+        // Every pending item is awaited and answered on its own: one that fails in the store does not hide the others
+        // (which are recorded), so the caller knows exactly which items to send again.
         foreach (var (index, task) in pending)
-            results[index] = new BatchItemResult(index, await task, null, null);
+        {
+            try
+            {
+                results[index] = new BatchItemResult(index, await task, null, null);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.BatchItemFailed(logger, index, ex);
+                var reason = ex is TransientException t ? t.Message : "the store could not record it";
+                results[index] = new BatchItemResult(index, null, $"'failures[{index}]' was not recorded: {reason}; report it again.", $"failures[{index}]");
+            }
+        }
         return results;
     }
 
     public Task<Page<ErrorEvent>> QueryAsync(ErrorQuery query, CancellationToken cancellationToken = default)
     {
         CheckLimit(query.Limit);
+        var max = validator.Limits.MaxNameLength;
+        FailureValidator.OptionalName("agent", query.Agent, max);
+        FailureValidator.OptionalName("component", query.Component, max);
+        FailureValidator.OptionalName("group_id", query.GroupId, max);
+        FailureValidator.OptionalName("task_id", query.TaskId, max);
         if (query.Since is { } since && query.Until is { } until && since > until)
             throw new ValidationException("since", "'since' must not be later than 'until'.");
         CheckCursor(query.Cursor);
@@ -71,6 +94,8 @@ public sealed class ErrorReportingService(
     public Task<Page<ErrorGroup>> ListGroupsAsync(GroupQuery query, CancellationToken cancellationToken = default)
     {
         CheckLimit(query.Limit);
+        FailureValidator.OptionalName("agent", query.Agent, validator.Limits.MaxNameLength);
+        FailureValidator.OptionalName("component", query.Component, validator.Limits.MaxNameLength);
         CheckCursor(query.Cursor);
         return store.ListGroupsAsync(query, cancellationToken);
     }
@@ -88,8 +113,7 @@ public sealed class ErrorReportingService(
         FailureValidator.RequireName("group_id", groupId, validator.Limits.MaxNameLength);
         if (status == GroupStatus.Regressed)
             throw new ValidationException("status", "'status' must be one of resolved, ignored, unresolved; regressed is set by the coordinator.");
-        if (note is not null && note.Length > validator.Limits.MaxMessageBytes)
-            throw ValidationException.TooLong("note", validator.Limits.MaxMessageBytes);
+        if (note is not null) FailureValidator.CheckBytes("note", note, validator.Limits.MaxMessageBytes);
         var group = await store.UpdateGroupStatusAsync(groupId, status, scrubber.Scrub(note), time.GetUtcNow(), channels.Groups, cancellationToken)
             ?? throw new NotFoundException("Error group", groupId);
         Log.GroupStatusChanged(logger, groupId, status.ToWire());
@@ -161,7 +185,7 @@ public sealed class ErrorReportingService(
             }
             shared!.Refresh(signature.Decision!, bucket);
             if (attempt >= shared.MaxAttempts)
-                throw new InvalidOperationException($"The template state of group bucket {signature.Decision!.BucketKey} kept changing under {attempt} tries; report again.");
+                throw new TransientException($"the error group's template state kept changing under {attempt} tries (many agents creating groups at once)");
             Log.TemplateConflict(logger, signature.Decision!.BucketKey, attempt);
             signature = shared.Propose(input);
             e = e with { GroupId = signature.GroupId, Signature = signature.Signature(e.ErrorType) };

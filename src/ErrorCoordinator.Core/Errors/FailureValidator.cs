@@ -30,7 +30,12 @@ public sealed class FailureValidator(IOptions<LimitsOptions> limits, TimeProvide
         RequireName(prefix + "error_type", report.ErrorType, l.MaxNameLength);
         if (string.IsNullOrWhiteSpace(report.Message)) throw ValidationException.Required(prefix + "message");
         CheckBytes(prefix + "message", report.Message, l.MaxMessageBytes);
-        if (report.Stack is not null) CheckBytes(prefix + "stack", report.Stack, l.MaxStackBytes);
+        CheckText(prefix + "message", report.Message);
+        if (report.Stack is not null)
+        {
+            CheckBytes(prefix + "stack", report.Stack, l.MaxStackBytes);
+            CheckText(prefix + "stack", report.Stack);
+        }
         OptionalName(prefix + "task_id", report.TaskId, l.MaxNameLength);
         OptionalName(prefix + "project", report.Project, l.MaxNameLength);
         OptionalName(prefix + "component", report.Component, l.MaxNameLength);
@@ -51,6 +56,8 @@ public sealed class FailureValidator(IOptions<LimitsOptions> limits, TimeProvide
                     throw new ValidationException(prefix + "tags", $"'{prefix}tags.{Shorten(key)}' has no value.");
                 if (value.Length > l.MaxTagLength)
                     throw new ValidationException(prefix + "tags", $"'{prefix}tags.{Shorten(key)}' exceeds the limit of {l.MaxTagLength} characters.");
+                CheckText(prefix + "tags", key);
+                CheckText(prefix + "tags", value);
             }
         }
 
@@ -102,6 +109,7 @@ public sealed class FailureValidator(IOptions<LimitsOptions> limits, TimeProvide
     {
         if (string.IsNullOrWhiteSpace(value)) throw ValidationException.Required(field);
         if (value.Length > max) throw ValidationException.TooLong(field, max);
+        CheckText(field, value);
     }
 
     public static void OptionalName(string field, string? value, int max)
@@ -110,9 +118,26 @@ public sealed class FailureValidator(IOptions<LimitsOptions> limits, TimeProvide
         if (value.Length == 0 || string.IsNullOrWhiteSpace(value))
             throw new ValidationException(field, $"'{field}' must not be empty when given.");
         if (value.Length > max) throw ValidationException.TooLong(field, max);
+        CheckText(field, value);
     }
 
-    private static void CheckBytes(string field, string value, int maxBytes)
+    /// <summary>Refuses text that is not valid Unicode (a lone surrogate cannot be stored or encoded as UTF-8).</summary>
+    public static void CheckText(string field, string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (!char.IsSurrogate(c)) continue;
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+                continue;
+            }
+            throw new ValidationException(field, $"'{field}' is not valid Unicode text (a lone surrogate at position {i}).");
+        }
+    }
+
+    public static void CheckBytes(string field, string value, int maxBytes)
     {
         // Cheap upper bound first: UTF-8 is at most 3 bytes per UTF-16 char.
         if (value.Length * 3 <= maxBytes) return;

@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Debug, Message = "Template bucket {Bucket} changed in the store (try {Attempt}); replica refreshed, assigning again")]
     public static partial void TemplateConflict(ILogger logger, string bucket, int attempt);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Batch item {Index} could not be recorded")]
+    public static partial void BatchItemFailed(ILogger logger, int index, Exception exception);
 }

@@ -40,6 +40,7 @@ public sealed partial class SecretScrubber
     private readonly ScrubbingOptions _options;
     private readonly Regex _keyValue;
     private readonly string[] _sensitiveKeys;
+    private readonly Regex _flag;
 
     public SecretScrubber(IOptions<ScrubbingOptions> options)
     {
@@ -48,8 +49,11 @@ public sealed partial class SecretScrubber
         var alternatives = string.Join("|", _sensitiveKeys.Select(Regex.Escape));
         // A key containing a sensitive word, optionally quoted, then = or :, then a quoted or bare value.
         _keyValue = new Regex(
-            $@"(?<key>[""']?[\w.\-]*(?:{alternatives})[\w.\-]*[""']?)(?<sep>\s*[:=]\s*)(?<value>""[^""]*""|'[^']*'|[^\s,;&}}\])""']+)",
+            $@"(?<key>[""']?[\w.\-]*(?:{alternatives})[\w.\-]*[""']?)(?<sep>\s*[:=]\s*)(?<value>""(?:[^""\\]|\\.)*""|'(?:[^'\\]|\\.)*'|[^\s,;&}}\])""']+)",
             // Linear-time matching: no timeout needed, and no catastrophic backtracking on hostile input.
+            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+        // Command-line flags: --password hunter2, --api-key abc (the = form is a key=value pair above).
+        _flag = new Regex($@"(?<flag>--[\w\-]*(?:{alternatives})[\w\-]*\s+)(?<value>[^\s\-]\S*)",
             RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
     }
 
@@ -61,10 +65,11 @@ public sealed partial class SecretScrubber
         var r = _options.Replacement;
         var s = text;
         if (s.Contains("-----BEGIN", StringComparison.Ordinal)) s = PemBlock().Replace(s, r);
-        if (s.Contains("://", StringComparison.Ordinal)) s = UrlCredentials().Replace(s, m => m.Groups["scheme"].Value + m.Groups["user"].Value + ":" + r + "@");
+        if (s.Contains("://", StringComparison.Ordinal)) s = UrlCredentials().Replace(s, m => m.Groups["scheme"].Value + m.Groups["user"].Value + ":" + r + "@" + m.Groups["host"].Value);
         s = AuthScheme().Replace(s, m => m.Groups["scheme"].Value + " " + r);
         s = KnownTokens().Replace(s, r);
         s = _keyValue.Replace(s, m => m.Groups["key"].Value + m.Groups["sep"].Value + Quote(m.Groups["value"].Value, r));
+        if (s.Contains("--", StringComparison.Ordinal)) s = _flag.Replace(s, m => m.Groups["flag"].Value + r);
         s = CardCandidate().Replace(s, m => IsLuhnValid(m.Value) ? r : m.Value);
         if (_options.ScrubEmails) s = Email().Replace(s, "[email]");
         if (_options.ScrubIpAddresses)
@@ -121,14 +126,16 @@ public sealed partial class SecretScrubber
     [GeneratedRegex(@"-----BEGIN (?<kind>[A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(-----END \k<kind>PRIVATE KEY-----|$)", RegexOptions.CultureInvariant)]
     private static partial Regex PemBlock();
 
-    [GeneratedRegex(@"(?<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?<user>[^\s:/@]+):(?<pass>[^\s/@]+)@", RegexOptions.CultureInvariant)]
+    // The user may be empty (redis://:secret@host); the password runs to the authority's last '@', so an unencoded
+    // '@' inside it does not leave a tail behind.
+    [GeneratedRegex(@"(?<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?<user>[^\s:/@]*):(?<pass>[^\s/]+)@(?<host>[^\s@/]*)", RegexOptions.CultureInvariant)]
     private static partial Regex UrlCredentials();
 
     [GeneratedRegex(@"\b(?<scheme>Bearer|Basic|Token|Digest)\s+(?!\[Filtered\])[A-Za-z0-9\-._~+/]+=*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AuthScheme();
 
-    // JWTs, AWS access key ids, GitHub tokens, Slack tokens, Stripe-style secret keys, Google API keys.
-    [GeneratedRegex(@"\beyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}\b|\bxox[abprs]-[A-Za-z0-9\-]{10,}\b|\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b|\bAIza[0-9A-Za-z_\-]{35}\b", RegexOptions.CultureInvariant)]
+    // JWTs, AWS access key ids, GitHub tokens, Slack tokens, Stripe-style secret keys, OpenAI/Anthropic keys, Google API keys.
+    [GeneratedRegex(@"\beyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{5,}|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}\b|\bxox[abprs]-[A-Za-z0-9\-]{10,}\b|\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}\b|\bsk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,}|\bAIza[0-9A-Za-z_\-]{35}\b", RegexOptions.CultureInvariant)]
     private static partial Regex KnownTokens();
 
     [GeneratedRegex(@"(?<![\w\-])\d(?:[ \-]?\d){12,18}(?![\w\-])", RegexOptions.CultureInvariant)]

@@ -80,7 +80,7 @@ public sealed class ErrorTools(ErrorReportingService errors)
         CancellationToken cancellationToken = default) =>
         ToolCall.RunAsync(async () =>
             {
-                var results = await errors.ReportBatchAsync((failures ?? []).Select(f => f.ToReport()).ToList(), cancellationToken);
+                var results = await errors.ReportBatchAsync((failures ?? []).Select(f => f?.ToReport()!).ToList(), cancellationToken);
                 var items = results.Select(r => new BatchItemOutput(r.Index, r.Result is not null,
                     r.Result is null ? null : ReportFailureOutput.From(r.Result), r.Error, r.Field)).ToList();
                 var ok = items.Count(i => i.Ok);

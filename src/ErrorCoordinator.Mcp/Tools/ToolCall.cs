@@ -27,6 +27,10 @@ internal static class ToolCall
         {
             throw new McpException(ex.Message, ex);
         }
+        catch (TransientException ex)
+        {
+            throw new McpException($"Not recorded: {ex.Message}; report it again.", ex);
+        }
         return Result(value, text(value));
     }
 

@@ -109,6 +109,29 @@ public sealed class ErrorReportingServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task A_null_batch_item_gets_its_own_error()
+    {
+        var results = await _s.Errors.ReportBatchAsync([TestServices.Report("first"), null!, TestServices.Report("third")]);
+        Assert.NotNull(results[0].Result);
+        Assert.Equal("failures[1]", results[1].Field);
+        Assert.Contains("'failures[1]' is empty", results[1].Error);
+        Assert.NotNull(results[2].Result);
+    }
+
+    [Fact]
+    public async Task Filters_and_notes_are_held_to_the_same_limits()
+    {
+        var ex = await Assert.ThrowsAsync<ValidationException>(() => _s.Errors.QueryAsync(new ErrorQuery { Agent = new string('a', 201) }));
+        Assert.Equal("agent", ex.Field);
+        ex = await Assert.ThrowsAsync<ValidationException>(() => _s.Errors.ListGroupsAsync(new GroupQuery { Component = "x\ud800" }));
+        Assert.Equal("component", ex.Field);
+        var r = await _s.Errors.ReportAsync(TestServices.Report());
+        ex = await Assert.ThrowsAsync<ValidationException>(() => _s.Errors.UpdateGroupAsync(r.GroupId, GroupStatus.Resolved, new string('€', 6000)));
+        Assert.Equal("note", ex.Field);
+        Assert.Contains("bytes", ex.Message);
+    }
+
+    [Fact]
     public async Task A_batch_over_the_limit_is_refused_whole()
     {
         var batch = Enumerable.Range(0, 501).Select(i => TestServices.Report($"m {i}")).ToList();

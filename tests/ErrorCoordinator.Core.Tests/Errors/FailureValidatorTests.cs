@@ -127,6 +127,18 @@ public sealed class FailureValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Text_that_is_not_valid_unicode_is_refused_naming_the_field()
+    {
+        var ex = Assert.Throws<ValidationException>(() => Validator.Validate(TestServices.Report(agent: "agent\ud800")));
+        Assert.Equal("agent", ex.Field);
+        Assert.Contains("not valid Unicode", ex.Message);
+        ex = Assert.Throws<ValidationException>(() => Validator.Validate(TestServices.Report("bad \udc00 text")));
+        Assert.Equal("message", ex.Field);
+        // A proper surrogate pair (an emoji) is fine.
+        Validator.Validate(TestServices.Report("disk full \ud83d\udca5", agent: "agent-\ud83d\ude80"));
+    }
+
+    [Fact]
     public void Limits_come_from_configuration()
     {
         using var s = new TestServices(new Dictionary<string, string?> { ["ErrorCoordinator:Limits:MaxNameLength"] = "20" });

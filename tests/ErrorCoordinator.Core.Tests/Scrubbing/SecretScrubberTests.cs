@@ -64,6 +64,31 @@ public sealed class SecretScrubberTests
     }
 
     [Theory]
+    [InlineData("cannot reach redis://:s3cr3t@cache:6379/0", "cannot reach redis://:[Filtered]@cache:6379/0")]
+    [InlineData("login to ftp://bob:p@ss@files.example.com failed", "login to ftp://bob:[Filtered]@files.example.com failed")]
+    [InlineData("body {\"password\":\"ab\\\"cd\",\"user\":\"x\"}", "body {\"password\":\"[Filtered]\",\"user\":\"x\"}")]
+    [InlineData("ran: psql --password hunter2 --host db", "ran: psql --password [Filtered] --host db")]
+    [InlineData("cli --api-key abc123 failed", "cli --api-key [Filtered] failed")]
+    public void Harder_forms_of_secrets_are_removed(string input, string expected) => Assert.Equal(expected, Scrubber.Scrub(input));
+
+    [Theory]
+    [InlineData("openai rejected sk-proj-abcdefghijklmnopqrstuvwxyz0123456789")]
+    [InlineData("anthropic rejected sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789")]
+    [InlineData("legacy key sk-abcdefghijklmnopqrstuvwxyz0123")]
+    public void Llm_provider_keys_are_removed(string input)
+    {
+        var s = Scrubber.Scrub(input)!;
+        Assert.EndsWith("[Filtered]", s);
+        Assert.DoesNotContain("abcdefghijklmnop", s);
+    }
+
+    [Fact]
+    public void Flags_without_a_value_or_before_another_flag_are_left_alone()
+    {
+        Assert.Equal("usage: tool --password --verbose", Scrubber.Scrub("usage: tool --password --verbose"));
+    }
+
+    [Theory]
     [InlineData("key AKIAIOSFODNN7EXAMPLE leaked")]
     [InlineData("token ghp_abcdefghijklmnopqrstuvwxyz0123456789 used")]
     [InlineData("jwt eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U here")]
