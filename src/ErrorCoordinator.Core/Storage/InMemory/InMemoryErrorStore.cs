@@ -31,6 +31,7 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
     private readonly LinkedList<string> _audit = new();
     // Template buckets (the source of truth the engines' replicas follow): version, clusters with last use, expiry.
     private readonly Dictionary<string, TemplateBucket> _buckets = new(StringComparer.Ordinal);
+    private long _records;
 
     private sealed class TemplateBucket
     {
@@ -91,6 +92,8 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
                     FirstSeen = e.OccurredAt, LastSeen = e.OccurredAt, Status = GroupStatus.Unresolved,
                 };
                 _groups[e.GroupId] = g;
+                // Expired groups must not count towards the cap (the Redis script sweeps them here too).
+                if (_groups.Count > limits.MaxGroups) SweepGroups(now, keep: e.GroupId);
                 TrimGroups(limits.MaxGroups, keep: e.GroupId);
             }
             else if (options.Template?.Change == TemplateChange.Update) g!.Signature = e.Signature;
@@ -308,9 +311,18 @@ public sealed class InMemoryErrorStore(InMemoryEventBus bus, TimeProvider time) 
         }
         var horizon = nowMs - (long)limits.LongestEventRetention.TotalMilliseconds;
         while (_timeIndex.Count > 0 && _timeIndex.Max.Ms < horizon) RemoveOldest();
-        foreach (var expired in _groups.Values.Where(g => g.ExpiresAt <= now).Select(g => g.Id).ToList()) _groups.Remove(expired);
+        // The sweeps below walk every group and index, so (as in the Redis script) they run on one report in 16;
+        // reads skip expired groups and events themselves, so this changes no answer, only when memory is returned.
+        if (++_records % 16 != 0) return;
+        SweepGroups(now);
         // An index whose newest entry is past the horizon only points at expired events (Redis lets such keys expire).
         foreach (var stale in _indexes.Where(kv => kv.Value.Count == 0 || kv.Value.Min.Ms < horizon).Select(kv => kv.Key).ToList()) _indexes.Remove(stale);
+    }
+
+    /// <summary>Drops expired groups; <paramref name="keep"/> is a group being created (its expiry is set later).</summary>
+    private void SweepGroups(DateTimeOffset now, string? keep = null)
+    {
+        foreach (var expired in _groups.Values.Where(g => g.ExpiresAt <= now && g.Id != keep).Select(g => g.Id).ToList()) _groups.Remove(expired);
     }
 
     private static IEnumerable<(string Kind, string Name)> IndexNames(ErrorEvent e)
