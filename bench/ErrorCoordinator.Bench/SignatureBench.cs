@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ErrorCoordinator.Core.Signatures;
+using ErrorCoordinator.Testing.Signatures;
 
 namespace ErrorCoordinator.Bench;
 
@@ -9,8 +10,6 @@ namespace ErrorCoordinator.Bench;
 /// </summary>
 internal static class SignatureBench
 {
-    private sealed record Dataset(string Name, string[] Messages, string[] Truth);
-
     public sealed record EngineResult(string Engine, IReadOnlyDictionary<string, double> Accuracy, double MeanAccuracy,
         double ColdMessagesPerSecond, double WarmMessagesPerSecond);
 
@@ -21,22 +20,13 @@ internal static class SignatureBench
     ];
 
     /// <summary>The datasets folder: --datasets, else ../shared/datasets/loghub-2k beside the repository.</summary>
-    public static string? FindDatasets(string? explicitDir)
-    {
-        if (explicitDir is not null) return Directory.Exists(explicitDir) ? explicitDir : null;
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "ErrorCoordinator.Mcp.sln")))
-                {
-                    var candidate = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "datasets", "loghub-2k"));
-                    return Directory.Exists(candidate) ? candidate : null;
-                }
-        return null;
-    }
+    public static string? FindDatasets(string? explicitDir) => explicitDir is not null
+        ? (Directory.Exists(explicitDir) ? explicitDir : null)
+        : Loghub.FindDatasets(Environment.CurrentDirectory, AppContext.BaseDirectory);
 
     public static IReadOnlyList<EngineResult> Run(string datasetsDir, bool quick)
     {
-        var datasets = Directory.GetFiles(datasetsDir, "*_structured.csv").Order(StringComparer.Ordinal).Select(Load).ToList();
+        var datasets = Loghub.Load(datasetsDir);
         var all = datasets.SelectMany(d => d.Messages).Select(Input).ToArray();
         var passes = quick ? 3 : 10;
         Console.Error.WriteLine($"  signatures: {datasets.Count} datasets, {all.Length:N0} messages; {passes} timed passes per engine after 3 warm-up passes");
@@ -90,56 +80,6 @@ internal static class SignatureBench
 
     private static readonly IReadOnlyDictionary<string, string> EmptyTags = new Dictionary<string, string>();
 
-    /// <summary>LogPAI GA: a message is correct when its predicted group holds exactly the messages of one true group.</summary>
-    private static double GroupingAccuracy(ISignatureEngine engine, Dataset d)
-    {
-        var predicted = d.Messages.Select(m => engine.ComputeAsync(Input(m)).GetAwaiter().GetResult().GroupId).ToArray();
-        var byPredicted = Enumerable.Range(0, predicted.Length).GroupBy(i => predicted[i]);
-        var truthSizes = d.Truth.GroupBy(t => t).ToDictionary(g => g.Key, g => g.Count());
-        var correct = 0;
-        foreach (var group in byPredicted)
-        {
-            var truths = group.Select(i => d.Truth[i]).Distinct().ToList();
-            if (truths.Count == 1 && truthSizes[truths[0]] == group.Count()) correct += group.Count();
-        }
-        return (double)correct / d.Messages.Length;
-    }
-
-    private static Dataset Load(string path)
-    {
-        using var reader = new StreamReader(path);
-        var header = ParseCsvLine(reader.ReadLine() ?? "");
-        int content = header.IndexOf("Content"), eventId = header.IndexOf("EventId");
-        var messages = new List<string>();
-        var truth = new List<string>();
-        while (reader.ReadLine() is { } line)
-        {
-            var fields = ParseCsvLine(line);
-            messages.Add(fields[content]);
-            truth.Add(fields[eventId]);
-        }
-        return new Dataset(Path.GetFileName(path).Split('_')[0], [.. messages], [.. truth]);
-    }
-
-    private static List<string> ParseCsvLine(string line)
-    {
-        var fields = new List<string>();
-        var current = new System.Text.StringBuilder();
-        var quoted = false;
-        for (var i = 0; i < line.Length; i++)
-        {
-            var c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { current.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else current.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { fields.Add(current.ToString()); current.Clear(); }
-            else current.Append(c);
-        }
-        fields.Add(current.ToString());
-        return fields;
-    }
+    private static double GroupingAccuracy(ISignatureEngine engine, LoghubDataset d) =>
+        Loghub.GroupingAccuracy(d.Messages.Select(m => engine.ComputeAsync(Input(m)).GetAwaiter().GetResult().GroupId).ToList(), d.Truth);
 }
