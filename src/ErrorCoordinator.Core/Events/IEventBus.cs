@@ -22,4 +22,8 @@ public sealed class ChannelNames(string prefix = "")
     public string Errors(string kind) => $"{Prefix}events:errors:{kind}";
     public string AllErrors => $"{Prefix}events:errors:*";
     public string Groups => Errors("groups");
+    /// <summary>Breaker transitions (circuit_breaker_opened, _half_open, _closed, _reopened).</summary>
+    public string Breakers => Errors("circuit_breakers");
+    /// <summary>Agent status changes reported with report_agent_status (the original design's <c>events:agents:status</c>).</summary>
+    public string AgentStatus => $"{Prefix}events:agents:status";
 }

@@ -1,3 +1,4 @@
+using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Scrubbing;
@@ -61,6 +62,30 @@ public static class CoreServiceCollectionExtensions
                 : sp.GetRequiredService<TemplateSignatureEngine>());
         services.TryAddSingleton<ErrorReportingService>();
         return services;
+    }
+
+    /// <summary>Fleet-wide circuit breakers: options (validated at start) and the service. Needs <see cref="AddErrorReporting"/>.</summary>
+    public static IServiceCollection AddBreakers(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<BreakerOptions>().Bind(configuration.GetSection(BreakerOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => TryValidatePolicy(o.Default), "ErrorCoordinator:Breakers:Default is not a valid breaker policy (see configure_breaker for each field's range).")
+            .ValidateOnStart();
+        services.TryAddSingleton<BreakerService>();
+        return services;
+    }
+
+    private static bool TryValidatePolicy(BreakerPolicy policy)
+    {
+        try
+        {
+            BreakerService.ValidatePolicy(policy);
+            return true;
+        }
+        catch (Common.ValidationException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The embedded store: every port in memory, one process, not durable.</summary>
