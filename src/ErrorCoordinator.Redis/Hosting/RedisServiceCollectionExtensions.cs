@@ -1,6 +1,8 @@
+using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Redis.Breakers;
 using ErrorCoordinator.Redis.Errors;
 using ErrorCoordinator.Redis.Events;
 using ErrorCoordinator.Redis.Scripting;
@@ -34,6 +36,8 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<RedisScripts>();
         services.RemoveAll<IErrorStore>();
         services.AddSingleton<IErrorStore, RedisErrorStore>();
+        services.RemoveAll<IBreakerStore>();
+        services.AddSingleton<IBreakerStore, RedisBreakerStore>();
         services.RemoveAll<IEventBus>();
         services.AddSingleton<IEventBus, RedisEventBus>();
         return services;
