@@ -1,6 +1,5 @@
 using ErrorCoordinator.Core.Breakers;
-using ErrorCoordinator.Core.Hosting;
-using Microsoft.Extensions.Configuration;
+using ErrorCoordinator.Testing.Contract;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -12,14 +11,7 @@ public sealed class InMemoryBreakerRetentionTests
     private static (ServiceProvider, BreakerService, FakeTimeProvider) Build(Dictionary<string, string?> settings)
     {
         var time = new FakeTimeProvider(TestServices.Start);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<TimeProvider>(time);
-        services.AddErrorReporting(configuration);
-        services.AddBreakers(configuration);
-        services.AddInMemoryStores();
-        var sp = services.BuildServiceProvider();
+        var sp = BreakerTestServices.Build(time, settings);
         return (sp, sp.GetRequiredService<BreakerService>(), time);
     }
 

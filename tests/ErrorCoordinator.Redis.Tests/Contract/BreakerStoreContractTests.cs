@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Configuration;
-using ErrorCoordinator.Core.Hosting;
 using ErrorCoordinator.Redis.Hosting;
 using ErrorCoordinator.Testing.Contract;
 using ErrorCoordinator.Testing.Redis;
@@ -10,14 +8,17 @@ namespace ErrorCoordinator.Redis.Tests.Contract;
 /// <summary>The breaker contract against a real redis-server (the Lua scripts), each test under its own key prefix.</summary>
 public sealed class RedisBreakerContractTests(RedisServer server) : BreakerContractTests
 {
-    protected override async ValueTask RegisterStoreAsync(IServiceCollection services, string keyPrefix) =>
-        services.AddRedisStores(await RedisTestConnections.SharedAsync(server));
+    protected override async ValueTask<Action<IServiceCollection>?> StoreAsync()
+    {
+        var mux = await RedisTestConnections.SharedAsync(server);
+        return services => services.AddRedisStores(mux);
+    }
 }
 
 /// <summary>The same contract against the embedded store.</summary>
 public sealed class InMemoryBreakerContractTests : BreakerContractTests
 {
-    protected override ValueTask RegisterStoreAsync(IServiceCollection services, string keyPrefix) => ValueTask.CompletedTask;
+    protected override ValueTask<Action<IServiceCollection>?> StoreAsync() => ValueTask.FromResult<Action<IServiceCollection>?>(null);
 }
 
 /// <summary>Retention of breaker keys in Redis (real TTLs, which the fake clock does not drive).</summary>
@@ -28,19 +29,12 @@ public sealed class RedisBreakerRetentionTests(RedisServer server)
     {
         var prefix = TestPrefix.New();
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var mux = await RedisTestConnections.SharedAsync(server);
+        await using var provider = BreakerTestServices.Build(time, new Dictionary<string, string?>
         {
             ["ErrorCoordinator:Storage:KeyPrefix"] = prefix,
             ["ErrorCoordinator:Breakers:IdleRetention"] = "02:00:00",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<TimeProvider>(time);
-        services.AddErrorReporting(configuration);
-        services.AddBreakers(configuration);
-        var mux = await RedisTestConnections.SharedAsync(server);
-        services.AddRedisStores(mux);
-        await using var provider = services.BuildServiceProvider();
+        }, services => services.AddRedisStores(mux));
         var breakers = provider.GetRequiredService<Core.Breakers.BreakerService>();
         var keys = new KeySchema(prefix);
         var db = mux.GetDatabase();

@@ -29,25 +29,19 @@ public abstract class BreakerContractTests : IAsyncLifetime
     protected BreakerService Breakers => _provider!.GetRequiredService<BreakerService>();
     protected DateTimeOffset Now => Time.GetUtcNow();
 
-    /// <summary>Registers the store under test (and its event bus) for a fresh key prefix; nothing is shared with other tests.</summary>
-    protected abstract ValueTask RegisterStoreAsync(IServiceCollection services, string keyPrefix);
+    /// <summary>Registers the store under test (and its event bus); null keeps the embedded store. Each test gets a fresh key prefix.</summary>
+    protected abstract ValueTask<Action<IServiceCollection>?> StoreAsync();
 
     public async ValueTask InitializeAsync()
     {
         var prefix = TestPrefix.New();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ErrorCoordinator:Storage:KeyPrefix"] = prefix,
             ["ErrorCoordinator:Storage:ChannelPrefix"] = prefix,
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<TimeProvider>(Time);
-        services.AddErrorReporting(configuration);
-        services.AddBreakers(configuration);
-        services.AddInMemoryStores();
-        await RegisterStoreAsync(services, prefix);
-        _provider = services.BuildServiceProvider();
+        };
+        var store = await StoreAsync();
+        _provider = BreakerTestServices.Build(Time, settings, store);
         var channels = _provider.GetRequiredService<ChannelNames>();
         _subscription = await _provider.GetRequiredService<IEventBus>().SubscribeAsync(channels.Breakers,
             m => Published.Enqueue(CoreJson.Deserialize<BreakerEvent>(m.Payload)));
