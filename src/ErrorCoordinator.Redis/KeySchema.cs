@@ -79,6 +79,20 @@ public sealed class KeySchema
         _ => GroupsByLastSeen,
     };
 
+    /// <summary>LIST of one run's previous finite losses, newest first, capped (hash tag: the run).</summary>
+    public RedisKey TrainingLosses(string project, string run) => TrainingRun(project, run) + "losses";
+    /// <summary>LIST of one run's previous finite gradient norms, newest first, capped (same hash tag as the losses).</summary>
+    public RedisKey TrainingGradNorms(string project, string run) => TrainingRun(project, run) + "grad_norms";
+    /// <summary>LIST of one project's training anomalies (JSON), newest first, capped, 30-day TTL (the original design's errors:training:&lt;project&gt;:log).</summary>
+    public RedisKey TrainingLog(string project) => Prefix + "{trlog:" + Encode(project) + "}:log";
+
+    private string TrainingRun(string project, string run) => Prefix + "{tr:" + Encode(project) + "/" + Encode(run) + "}:";
+
+    /// <summary>LIST of GPU hardware findings (JSON), newest first, capped, 7-day TTL (the original design's errors:hardware:gpu:log).</summary>
+    public RedisKey HardwareLog => Prefix + "{hw}:gpu:log";
+    /// <summary>STRING marking a finding signature as reported; expires after the dedup window (same hash tag as the log).</summary>
+    public RedisKey HardwareSeen(string signature) => Prefix + "{hw}:gpu:seen:" + Encode(signature);
+
     /// <summary>
     /// Percent-encodes every character outside <c>[A-Za-z0-9._-]</c> as the %XX of its UTF-8 bytes, so a name
     /// can contain no ':', '*', '{', '}', whitespace or non-ASCII in the key. Injective: different names give different keys.

@@ -1,7 +1,11 @@
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Core.Gpu;
+using ErrorCoordinator.Core.Training;
 using ErrorCoordinator.Redis.Errors;
+using ErrorCoordinator.Redis.Gpu;
+using ErrorCoordinator.Redis.Training;
 using ErrorCoordinator.Redis.Events;
 using ErrorCoordinator.Redis.Scripting;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,6 +40,10 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<IErrorStore, RedisErrorStore>();
         services.RemoveAll<IEventBus>();
         services.AddSingleton<IEventBus, RedisEventBus>();
+        services.RemoveAll<ITrainingStore>();
+        services.AddSingleton<ITrainingStore, RedisTrainingStore>();
+        services.RemoveAll<IHardwareLog>();
+        services.AddSingleton<IHardwareLog, RedisHardwareLog>();
         return services;
     }
 }

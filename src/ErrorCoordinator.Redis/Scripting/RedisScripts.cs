@@ -24,6 +24,12 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     public const string RecordFailure = "recordFailure-18";
     /// <inheritdoc cref="RecordFailure"/>
     public const string UpdateGroupStatus = "updateGroupStatus-4";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string RecordTrainingStep = "recordTrainingStep-2";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string AppendTrainingLog = "appendTrainingLog-1";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string AppendHardwareLog = "appendHardwareLog-2";
 
     private static readonly Lazy<FrozenDictionary<string, LuaScriptSource>> Catalog = new(ReadEmbedded);
     private readonly ILogger _logger = logger ?? NullLogger<RedisScripts>.Instance;
