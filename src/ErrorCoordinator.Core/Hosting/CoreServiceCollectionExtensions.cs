@@ -95,6 +95,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<InMemoryEventBus>();
         services.TryAddSingleton<IEventBus>(sp => sp.GetRequiredService<InMemoryEventBus>());
         services.TryAddSingleton<IErrorStore, InMemoryErrorStore>();
+        services.TryAddSingleton<IBreakerStore, InMemoryBreakerStore>();
         return services;
     }
 

@@ -1,8 +1,13 @@
+using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Hosting;
+<<<<<<< HEAD
 using ErrorCoordinator.Core.Gpu;
 using ErrorCoordinator.Core.Training;
+=======
+using ErrorCoordinator.Redis.Breakers;
+>>>>>>> main
 using ErrorCoordinator.Redis.Errors;
 using ErrorCoordinator.Redis.Gpu;
 using ErrorCoordinator.Redis.Training;
@@ -38,6 +43,8 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<RedisScripts>();
         services.RemoveAll<IErrorStore>();
         services.AddSingleton<IErrorStore, RedisErrorStore>();
+        services.RemoveAll<IBreakerStore>();
+        services.AddSingleton<IBreakerStore, RedisBreakerStore>();
         services.RemoveAll<IEventBus>();
         services.AddSingleton<IEventBus, RedisEventBus>();
         services.RemoveAll<ITrainingStore>();
