@@ -79,7 +79,6 @@ public sealed class KeySchema
         _ => GroupsByLastSeen,
     };
 
-<<<<<<< HEAD
     /// <summary>LIST of one run's previous finite losses, newest first, capped (hash tag: the run).</summary>
     public RedisKey TrainingLosses(string project, string run) => TrainingRun(project, run) + "losses";
     /// <summary>LIST of one run's previous finite gradient norms, newest first, capped (same hash tag as the losses).</summary>
@@ -93,7 +92,7 @@ public sealed class KeySchema
     public RedisKey HardwareLog => Prefix + "{hw}:gpu:log";
     /// <summary>STRING marking a finding signature as reported; expires after the dedup window (same hash tag as the log).</summary>
     public RedisKey HardwareSeen(string signature) => Prefix + "{hw}:gpu:seen:" + Encode(signature);
-=======
+
     // --- Circuit breakers: the keys of one component share the hash tag {cb:<component>} ---------------------------
 
     /// <summary>The six keys of one component's breaker, in the order the breaker scripts take them (see Lua/breaker.lib.lua).</summary>
@@ -105,7 +104,6 @@ public sealed class KeySchema
 
     /// <summary>ZSET component -> last change (Unix ms): the directory list_breakers pages through.</summary>
     public RedisKey BreakerIndex => Prefix + "{cb}:index";
->>>>>>> main
 
     /// <summary>
     /// Percent-encodes every character outside <c>[A-Za-z0-9._-]</c> as the %XX of its UTF-8 bytes, so a name

@@ -2,12 +2,9 @@ using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Hosting;
-<<<<<<< HEAD
 using ErrorCoordinator.Core.Gpu;
 using ErrorCoordinator.Core.Training;
-=======
 using ErrorCoordinator.Redis.Breakers;
->>>>>>> main
 using ErrorCoordinator.Redis.Errors;
 using ErrorCoordinator.Redis.Gpu;
 using ErrorCoordinator.Redis.Training;
