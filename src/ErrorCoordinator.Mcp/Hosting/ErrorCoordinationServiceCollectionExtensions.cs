@@ -1,4 +1,5 @@
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Gpu.Hosting;
 using ErrorCoordinator.Mcp.Prompts;
 using ErrorCoordinator.Mcp.Resources;
 using ErrorCoordinator.Mcp.Tools;
@@ -23,6 +24,9 @@ public static class ErrorCoordinationServiceCollectionExtensions
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage.UsesRedis) services.AddRedisStorage(storage);
         else services.AddInMemoryStores();
+        services.AddBreakers(configuration);
+        services.AddGpu(configuration);
+        services.AddTraining(configuration);
         services.AddSingleton(new StoreDescription(storage.UsesRedis ? "redis" : "in-memory", storage.UsesRedis ? RedisTarget.Describe(storage.Redis!) : null));
         services.AddSingleton<StoreStartup>();
         return services;
@@ -52,6 +56,8 @@ public static class ErrorCoordinationServiceCollectionExtensions
                 }
             }))
             .WithTools<ErrorTools>(McpJson.Options)
+            .WithTools<GpuTools>(McpJson.Options)
+            .WithTools<TrainingTools>(TrainingTools.JsonOptions)
             .WithResources<ErrorResources>()
             .WithPrompts<ErrorPrompts>(McpJson.Options);
     }
