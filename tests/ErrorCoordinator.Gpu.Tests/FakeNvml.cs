@@ -83,8 +83,14 @@ public sealed class FakeNvml(params FakeGpu[] gpus) : INvml
         return NvmlReturn.Success;
     }
 
+    private int _countCalls;
+
+    /// <summary>How many times the device count was read (once per probe, once when the event thread starts).</summary>
+    public int CountCalls => Volatile.Read(ref _countCalls);
+
     public NvmlReturn GetDeviceCount(out uint count)
     {
+        Interlocked.Increment(ref _countCalls);
         count = (uint)gpus.Length;
         return NvmlReturn.Success;
     }
