@@ -65,7 +65,18 @@ public sealed class GpuHealthService(
         foreach (var f in findings)
         {
             var now = time.GetUtcNow();
-            if (f.Rule == GpuHealthRules.Oom) breakerOpened |= await OpenBreakerAsync(f, cancellationToken).ConfigureAwait(false);
+            if (f.Rule == GpuHealthRules.Oom)
+            {
+                try
+                {
+                    breakerOpened |= await OpenBreakerAsync(f, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The finding is still reported below; the next pass tries the breaker again.
+                    Log.BreakerFailed(logger, o.BreakerComponent, ex);
+                }
+            }
             if (f.Severity == Severity.Info) continue;
             var entry = new HardwareLogEntry(f.Rule, f.Severity.ToWire(), f.GpuIndex, f.GpuUuid, f.Message, f.Signature, f.Figures, now);
             if (!await log.TryAppendAsync(entry, o.DedupWindow, o.LogMaxEntries, o.LogRetention, cancellationToken).ConfigureAwait(false))

@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "Opened breaker {Component} for {Minutes} min: {Reason}")]
     public static partial void BreakerOpened(ILogger logger, string component, double minutes, string reason);
+
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "Breaker {Component} could not be opened on GPU memory exhaustion; the next pass tries again")]
+    public static partial void BreakerFailed(ILogger logger, string component, Exception exception);
 }
