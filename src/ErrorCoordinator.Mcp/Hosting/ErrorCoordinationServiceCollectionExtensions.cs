@@ -57,7 +57,7 @@ public static class ErrorCoordinationServiceCollectionExtensions
             }))
             .WithTools<ErrorTools>(McpJson.Options)
             .WithTools<GpuTools>(McpJson.Options)
-            .WithTools<TrainingTools>(TrainingTools.JsonOptions)
+            .WithTools(TrainingTools.Create())
             .WithResources<ErrorResources>()
             .WithPrompts<ErrorPrompts>(McpJson.Options);
     }
