@@ -79,14 +79,10 @@ public sealed class KeySchema
         _ => GroupsByLastSeen,
     };
 
-    /// <summary>LIST of one run's previous finite losses, newest first, capped (hash tag: the run).</summary>
-    public RedisKey TrainingLosses(string project, string run) => TrainingRun(project, run) + "losses";
-    /// <summary>LIST of one run's previous finite gradient norms, newest first, capped (same hash tag as the losses).</summary>
-    public RedisKey TrainingGradNorms(string project, string run) => TrainingRun(project, run) + "grad_norms";
+    /// <summary>STRING of one run's last N steps (16-byte loss/grad-norm records, newest first; see recordTrainingStep-1.lua), with an idle TTL.</summary>
+    public RedisKey TrainingWindow(string project, string run) => Prefix + "{tr:" + Encode(project) + "/" + Encode(run) + "}:window";
     /// <summary>LIST of one project's training anomalies (JSON), newest first, capped, 30-day TTL (the original design's errors:training:&lt;project&gt;:log).</summary>
     public RedisKey TrainingLog(string project) => Prefix + "{trlog:" + Encode(project) + "}:log";
-
-    private string TrainingRun(string project, string run) => Prefix + "{tr:" + Encode(project) + "/" + Encode(run) + "}:";
 
     /// <summary>LIST of GPU hardware findings (JSON), newest first, capped, 7-day TTL (the original design's errors:hardware:gpu:log).</summary>
     public RedisKey HardwareLog => Prefix + "{hw}:gpu:log";

@@ -4,9 +4,10 @@ namespace ErrorCoordinator.Core.Training;
 public interface ITrainingStore
 {
     /// <summary>
-    /// In one atomic step: returns the run's window as it was (at most <paramref name="window"/> previous finite values of
-    /// loss and grad norm, newest first), then appends this step's finite values, trims to <paramref name="window"/> and
-    /// keeps the run for <paramref name="idleRetention"/>. A null value (non-finite or absent) is not appended.
+    /// In one atomic step: returns the run's window as it was (the finite losses and grad norms of its last
+    /// <paramref name="window"/> steps, newest first), then prepends this step, keeps the last <paramref name="window"/>
+    /// steps and keeps the run for <paramref name="idleRetention"/>. A null value (non-finite or absent) is not part of the
+    /// window; a step with neither a loss nor a grad norm is not recorded at all.
     /// </summary>
     Task<TrainingWindow> RecordStepAsync(string project, string run, double? loss, double? gradNorm, int window, TimeSpan idleRetention, CancellationToken cancellationToken = default);
 

@@ -16,7 +16,7 @@ public sealed record TrainingMetric
     public string? Agent { get; init; }
 }
 
-/// <summary>The previous finite values of one run (newest first), as the store held them before this step.</summary>
+/// <summary>The finite values of a run's last N steps (newest first), as the store held them before this step.</summary>
 public sealed record TrainingWindow(IReadOnlyList<double> Losses, IReadOnlyList<double> GradNorms)
 {
     public static readonly TrainingWindow Empty = new([], []);

@@ -25,7 +25,7 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     /// <inheritdoc cref="RecordFailure"/>
     public const string UpdateGroupStatus = "updateGroupStatus-4";
     /// <inheritdoc cref="RecordFailure"/>
-    public const string RecordTrainingStep = "recordTrainingStep-2";
+    public const string RecordTrainingStep = "recordTrainingStep-1";
     /// <inheritdoc cref="RecordFailure"/>
     public const string AppendTrainingLog = "appendTrainingLog-1";
     /// <inheritdoc cref="RecordFailure"/>

@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Buffers.Binary;
 using ErrorCoordinator.Core.Common;
 using ErrorCoordinator.Core.Training;
 using ErrorCoordinator.Redis.Scripting;
@@ -7,18 +7,30 @@ using StackExchange.Redis;
 namespace ErrorCoordinator.Redis.Training;
 
 /// <summary>
-/// The Redis training store: one <c>recordTrainingStep-2</c> script per step (read the window and extend it atomically,
-/// one round trip), one <c>appendTrainingLog-1</c> per anomaly. Same semantics as the embedded store.
+/// The Redis training store. A run's window is one string of 16-byte step records (loss, grad norm; little-endian doubles,
+/// NaN where absent), read and extended by one <c>recordTrainingStep-1</c> script per step: one round trip, two commands
+/// inside. Anomalies go to the project's log with <c>appendTrainingLog-1</c>. Same semantics as the embedded store.
 /// </summary>
 public sealed class RedisTrainingStore(IConnectionMultiplexer mux, KeySchema keys, RedisScripts scripts) : ITrainingStore
 {
+    internal const int RecordBytes = 16;
+
     public async Task<TrainingWindow> RecordStepAsync(string project, string run, double? loss, double? gradNorm, int window, TimeSpan idleRetention, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        RedisKey[] k = [keys.TrainingLosses(project, run), keys.TrainingGradNorms(project, run)];
-        RedisValue[] v = [Number(loss), Number(gradNorm), window, (long)idleRetention.TotalMilliseconds];
-        var result = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.RecordTrainingStep, k, v).ConfigureAwait(false))!;
-        return new TrainingWindow(Parse((RedisResult[])result[0]!), Parse((RedisResult[])result[1]!));
+        RedisValue record = RedisValue.EmptyString;
+        var l = Finite(loss);
+        var g = Finite(gradNorm);
+        if (!double.IsNaN(l) || !double.IsNaN(g))
+        {
+            var bytes = new byte[RecordBytes];
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes, l);
+            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(8), g);
+            record = bytes;
+        }
+        var result = await scripts.EvaluateAsync(RedisScripts.RecordTrainingStep, [keys.TrainingWindow(project, run)],
+            [record, window * RecordBytes, (long)idleRetention.TotalMilliseconds]).ConfigureAwait(false);
+        return Decode((byte[]?)result, window);
     }
 
     public async Task AppendLogAsync(string project, TrainingLogEntry entry, int maxEntries, TimeSpan retention, CancellationToken cancellationToken = default)
@@ -35,13 +47,23 @@ public sealed class RedisTrainingStore(IConnectionMultiplexer mux, KeySchema key
         return values.Select(x => CoreJson.Deserialize<TrainingLogEntry>(x!)).ToArray();
     }
 
-    private static RedisValue Number(double? value) =>
-        value is { } d && double.IsFinite(d) ? d.ToString("R", CultureInfo.InvariantCulture) : RedisValue.EmptyString;
+    private static double Finite(double? value) => value is { } d && double.IsFinite(d) ? d : double.NaN;
 
-    private static double[] Parse(RedisResult[] values)
+    /// <summary>The window's finite losses and grad norms, newest first, from at most <paramref name="window"/> records.</summary>
+    internal static TrainingWindow Decode(byte[]? data, int window)
     {
-        var result = new double[values.Length];
-        for (var i = 0; i < values.Length; i++) result[i] = double.Parse((string)values[i]!, NumberStyles.Float, CultureInfo.InvariantCulture);
-        return result;
+        if (data is null || data.Length < RecordBytes) return TrainingWindow.Empty;
+        var count = Math.Min(window, data.Length / RecordBytes);
+        var losses = new List<double>(count);
+        var grads = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var span = data.AsSpan(i * RecordBytes, RecordBytes);
+            var l = BinaryPrimitives.ReadDoubleLittleEndian(span);
+            var g = BinaryPrimitives.ReadDoubleLittleEndian(span[8..]);
+            if (!double.IsNaN(l)) losses.Add(l);
+            if (!double.IsNaN(g)) grads.Add(g);
+        }
+        return new TrainingWindow(losses, grads);
     }
 }

@@ -19,29 +19,28 @@ public sealed class RedisTrainingStoreContractTests(RedisServer server) : Traini
     protected override Task ElapseAsync(TimeSpan span) => Task.Delay(span, TestContext.Current.CancellationToken);
 
     [Fact]
-    public async Task A_step_is_one_round_trip_touching_only_the_runs_keys()
+    public async Task A_run_is_one_key_of_16_byte_records_with_the_idle_ttl()
     {
-        var prefix = TestPrefix.New();
-        var keys = new KeySchema(prefix);
+        var keys = new KeySchema(TestPrefix.New());
         var store = new RedisTrainingStore(Mux, keys, new RedisScripts(Mux));
-        await store.RecordStepAsync("proj", "run", 1.5, 0.5, 50, TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+        await store.RecordStepAsync("proj", "run", 1.5, 0.5, 3, TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+        await store.RecordStepAsync("proj", "run", 2.5, null, 3, TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
         var db = Mux.GetDatabase();
-        Assert.Equal("1.5", (string?)await db.ListGetByIndexAsync(keys.TrainingLosses("proj", "run"), 0));
-        Assert.Equal("0.5", (string?)await db.ListGetByIndexAsync(keys.TrainingGradNorms("proj", "run"), 0));
-        var ttl = await db.KeyTimeToLiveAsync(keys.TrainingLosses("proj", "run"));
+        var key = keys.TrainingWindow("proj", "run");
+        var raw = (byte[]?)await db.StringGetAsync(key);
+        Assert.Equal(32, raw!.Length);
+        Assert.Equal(2.5, BitConverter.ToDouble(raw, 0));
+        Assert.True(double.IsNaN(BitConverter.ToDouble(raw, 8)));
+        Assert.Equal(1.5, BitConverter.ToDouble(raw, 16));
+        Assert.Equal(0.5, BitConverter.ToDouble(raw, 24));
+        var ttl = await db.KeyTimeToLiveAsync(key);
         Assert.InRange(ttl!.Value, TimeSpan.FromMinutes(4), TimeSpan.FromMinutes(5));
-        // Both keys share the run's hash tag, so the script is cluster-safe.
-        Assert.Equal(KeyTag(keys.TrainingLosses("proj", "run")), KeyTag(keys.TrainingGradNorms("proj", "run")));
-        // A NaN-only step (nothing finite to append) leaves no key behind for a new run.
+        // Capped at 3 records (48 bytes).
+        for (var i = 0; i < 5; i++) await store.RecordStepAsync("proj", "run", i, i, 3, TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+        Assert.Equal(48, ((byte[]?)await db.StringGetAsync(key))!.Length);
+        // A step with nothing finite leaves no key behind for a new run.
         await store.RecordStepAsync("proj", "nan-run", null, null, 50, TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
-        Assert.False(await db.KeyExistsAsync(keys.TrainingLosses("proj", "nan-run")));
-    }
-
-    private static string KeyTag(RedisKey key)
-    {
-        var s = key.ToString();
-        var open = s.IndexOf('{');
-        return s[open..(s.IndexOf('}', open) + 1)];
+        Assert.False(await db.KeyExistsAsync(keys.TrainingWindow("proj", "nan-run")));
     }
 }
 

@@ -45,6 +45,20 @@ public abstract class TrainingStoreContractTests
     }
 
     [Fact]
+    public async Task The_window_is_the_last_n_steps_so_a_step_without_a_loss_still_takes_a_slot()
+    {
+        var store = CreateStore();
+        await store.RecordStepAsync("p", "r", 1, 1, 3, TimeSpan.FromDays(1), Ct);
+        await store.RecordStepAsync("p", "r", null, 2, 3, TimeSpan.FromDays(1), Ct);
+        await store.RecordStepAsync("p", "r", 3, 3, 3, TimeSpan.FromDays(1), Ct);
+        await store.RecordStepAsync("p", "r", 4, 4, 3, TimeSpan.FromDays(1), Ct);
+        await store.RecordStepAsync("p", "r", null, null, 3, TimeSpan.FromDays(1), Ct); // nothing finite: not a step
+        var w = await store.RecordStepAsync("p", "r", null, null, 3, TimeSpan.FromDays(1), Ct);
+        Assert.Equal([4.0, 3.0], w.Losses);
+        Assert.Equal([4.0, 3.0, 2.0], w.GradNorms);
+    }
+
+    [Fact]
     public async Task Runs_and_projects_are_separate_even_with_separator_characters()
     {
         var store = CreateStore();

@@ -8,8 +8,8 @@ public sealed class InMemoryTrainingStore(TimeProvider time, IOptions<TrainingOp
 {
     private sealed class Run
     {
-        public readonly LinkedList<double> Losses = new();
-        public readonly LinkedList<double> GradNorms = new();
+        /// <summary>The last steps, newest first; NaN where the step had no finite value.</summary>
+        public readonly LinkedList<(double Loss, double GradNorm)> Steps = new();
         public DateTimeOffset ExpiresAt;
     }
 
@@ -34,9 +34,17 @@ public sealed class InMemoryTrainingStore(TimeProvider time, IOptions<TrainingOp
                 _runs[(project, run)] = r;
                 Sweep(now);
             }
-            var before = new TrainingWindow(r.Losses.Take(window).ToArray(), r.GradNorms.Take(window).ToArray());
-            Push(r.Losses, loss, window);
-            Push(r.GradNorms, gradNorm, window);
+            var steps = r.Steps.Take(window).ToArray();
+            var before = new TrainingWindow(
+                steps.Select(x => x.Loss).Where(x => !double.IsNaN(x)).ToArray(),
+                steps.Select(x => x.GradNorm).Where(x => !double.IsNaN(x)).ToArray());
+            var l = loss is { } lv && double.IsFinite(lv) ? lv : double.NaN;
+            var g = gradNorm is { } gv && double.IsFinite(gv) ? gv : double.NaN;
+            if (!double.IsNaN(l) || !double.IsNaN(g))
+            {
+                r.Steps.AddFirst((l, g));
+                while (r.Steps.Count > window) r.Steps.RemoveLast();
+            }
             r.ExpiresAt = now + idleRetention;
             return Task.FromResult(before);
         }
@@ -67,13 +75,6 @@ public sealed class InMemoryTrainingStore(TimeProvider time, IOptions<TrainingOp
                 : [];
             return Task.FromResult(result);
         }
-    }
-
-    private static void Push(LinkedList<double> list, double? value, int window)
-    {
-        if (value is not { } v) return;
-        list.AddFirst(v);
-        while (list.Count > window) list.RemoveLast();
     }
 
     /// <summary>Drops expired runs, then the least recently stepped beyond the cap.</summary>
