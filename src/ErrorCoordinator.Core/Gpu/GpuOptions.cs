@@ -62,6 +62,10 @@ public sealed class GpuOptions
     /// <summary>The failures of the cross-field rules, empty when valid.</summary>
     public IEnumerable<string> Validate()
     {
+        // Data annotations do not recurse: check the thresholds' ranges here.
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(Thresholds, new ValidationContext(Thresholds), results, validateAllProperties: true))
+            foreach (var r in results) yield return $"ErrorCoordinator:Gpu:Thresholds: {r.ErrorMessage}";
         if (WatchInterval < TimeSpan.FromSeconds(1) || WatchInterval > TimeSpan.FromHours(1))
             yield return $"ErrorCoordinator:Gpu:WatchInterval must be between 1 second and 1 hour; got {WatchInterval}.";
         if (DedupWindow < TimeSpan.FromSeconds(1) || DedupWindow > TimeSpan.FromDays(7))

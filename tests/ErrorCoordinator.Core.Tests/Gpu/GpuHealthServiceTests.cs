@@ -133,6 +133,22 @@ public sealed class GpuHealthServiceTests : IAsyncDisposable
         Assert.Contains("memory 96% used", breaker.Reason);
     }
 
+    [Theory]
+    [InlineData("ErrorCoordinator:Gpu:Thresholds:MemoryCriticalRatio", "1.5", "MemoryCriticalRatio must be between 0.01 and 1")]
+    [InlineData("ErrorCoordinator:Gpu:Thresholds:MemoryWarningRatio", "0.99", "MemoryWarningRatio must not exceed MemoryCriticalRatio")]
+    [InlineData("ErrorCoordinator:Gpu:WatchInterval", "00:00:00.100", "WatchInterval must be between 1 second and 1 hour")]
+    [InlineData("ErrorCoordinator:Gpu:LogMaxEntries", "1", "LogMaxEntries must be between 10 and 1000000")]
+    public void Options_are_validated_at_start(string key, string value, string message)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+        var services = new ServiceCollection();
+        services.AddErrorReporting(configuration);
+        services.AddGpuHealth(configuration);
+        using var sp = services.BuildServiceProvider();
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<GpuOptions>>().Value);
+        Assert.Contains(message, ex.Message);
+    }
+
     public async ValueTask DisposeAsync() => await _sp.DisposeAsync();
 
     private sealed class ScriptedProbe : IGpuProbe
