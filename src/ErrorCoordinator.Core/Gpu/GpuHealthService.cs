@@ -38,6 +38,14 @@ public sealed class GpuHealthService(
         return new GpuHealthReport(result.Available, result.Reason, result.DriverVersion, result.DeviceCount, devices, now);
     }
 
+    /// <summary>The newest entries of the hardware log (findings the watch recorded), newest first.</summary>
+    public Task<IReadOnlyList<HardwareLogEntry>> ReadLogAsync(int limit = Defaults.DefaultPageSize, CancellationToken cancellationToken = default)
+    {
+        if (limit is < 1 or > Defaults.MaxPageSize)
+            throw new ValidationException("limit", $"'limit' must be between 1 and {Defaults.MaxPageSize}; got {limit}.");
+        return log.ReadAsync(limit, cancellationToken);
+    }
+
     /// <summary>One pass of the watch: probe, evaluate, report what is new. Null when GPUs are unavailable.</summary>
     public async Task<(GpuHealthReport Report, GpuWatchOutcome? Outcome)> WatchOnceAsync(CancellationToken cancellationToken = default)
     {

@@ -68,6 +68,7 @@ public static class ErrorCoordinationServiceCollectionExtensions
             .WithTools(TrainingTools.Create())
             .WithResources<ErrorResources>()
             .WithResources<BreakerResources>()
+            .WithResources<GpuTrainingResources>()
             .WithPrompts<ErrorPrompts>(McpJson.Options);
         return ResourceSubscriptions.AddHandlers(builder);
     }

@@ -42,6 +42,14 @@ public abstract class GpuTrainingScenarios
         Assert.Equal("nan_loss_detected", e.GetProperty("error_type").GetString());
         var retention = e.GetProperty("expires_at").GetDateTimeOffset() - e.GetProperty("occurred_at").GetDateTimeOffset();
         Assert.Equal(TimeSpan.FromDays(30), retention);
+
+        // The project's training log (resource) holds the anomaly with its event id and the NaN value.
+        var resource = await Client.ReadResourceAsync($"training://{project}/log", cancellationToken: TestContext.Current.CancellationToken);
+        var text = Assert.IsType<ModelContextProtocol.Protocol.TextResourceContents>(Assert.Single(resource.Contents)).Text;
+        using var log = JsonDocument.Parse(text);
+        var entry = Assert.Single(log.RootElement.EnumerateArray());
+        Assert.Equal(anomaly.GetProperty("event_id").GetString(), entry.GetProperty("event_id").GetString());
+        Assert.Equal(("r1", 3L, "NaN"), (entry.GetProperty("run").GetString(), entry.GetProperty("step").GetInt64(), entry.GetProperty("value").GetString()));
     }
 
     [Fact]
@@ -105,6 +113,10 @@ public abstract class GpuTrainingScenarios
         Assert.Contains("libnvidia-ml.so.1 could not be loaded", result.GetProperty("reason").GetString());
         Assert.Equal(0, result.GetProperty("gpus").GetArrayLength());
         Assert.Equal(JsonValueKind.Null, result.GetProperty("driver_version").ValueKind);
+
+        // The watch turned itself off: nothing in the hardware log.
+        var hardware = await Client.ReadResourceAsync("gpu://hardware-log", cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal("[]", Assert.IsType<ModelContextProtocol.Protocol.TextResourceContents>(Assert.Single(hardware.Contents)).Text);
 
         var one = await Client.CallAsync("probe_gpu", new { index = 0 });
         Assert.False(one.GetProperty("available").GetBoolean());
