@@ -85,7 +85,7 @@ public sealed class GpuHardwareTests
             Assert.NotEqual(0, device);
             Assert.Equal(NvmlReturn.Success, nvml.GetMemoryInfo(device, out var memory));
             Assert.Equal(NvmlMemoryV2.VersionV2, memory.Version);
-            Assert.Equal(memory.Total, memory.Used + memory.Free + memory.Reserved);
+            Assert.True(memory.Total > 0 && memory.Used + memory.Free <= memory.Total, $"total {memory.Total}, used {memory.Used}, free {memory.Free}");
             // nvmlErrorString is read from NVML's static buffer.
             Assert.Equal("Not Supported", nvml.ErrorString(NvmlReturn.NotSupported));
             Assert.Contains(nvml.GetClockEventReasons(device, out _), new[] { NvmlReturn.Success, NvmlReturn.NotSupported });
