@@ -72,7 +72,7 @@ public sealed class NvmlStubEndToEndTests
         Assert.Equal((3, 0), (a.GetProperty("ecc_corrected_volatile").GetInt32(), a.GetProperty("ecc_uncorrected_volatile").GetInt32()));
         Assert.Equal(JsonValueKind.Null, a.GetProperty("retired_pages_pending").ValueKind);
         Assert.Equal(["retired_pages_pending"], a.GetProperty("not_applicable").EnumerateArray().Select(x => x.GetString()!));
-        Assert.Equal(0, a.GetProperty("read_errors").EnumerateObject().Count());
+        Assert.Empty(a.GetProperty("read_errors").EnumerateObject());
         Assert.Equal((1, false), (a.GetProperty("remapped_rows_correctable").GetInt32(), a.GetProperty("row_remap_failure").GetBoolean()));
         var procs = a.GetProperty("processes").EnumerateArray().ToArray();
         Assert.Equal((4242u, 70 * Gib), (procs[0].GetProperty("pid").GetUInt32(), procs[0].GetProperty("used_memory_bytes").GetInt64()));
