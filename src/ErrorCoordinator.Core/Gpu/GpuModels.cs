@@ -112,8 +112,11 @@ public sealed record GpuFinding
     /// <summary>The figures behind the finding (memory_used_bytes, temperature_c, xid, ...), for the log and the event's tags.</summary>
     public IReadOnlyDictionary<string, string> Figures { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Identifies "the same finding" for deduplication: rule, GPU and detail.</summary>
-    public string Signature => $"{Rule}:{GpuUuid ?? "gpu" + GpuIndex}" + (Detail is null ? "" : ":" + Detail);
+    /// <summary>
+    /// Identifies "the same finding" for deduplication: rule, severity, GPU and detail. The severity is part of it, so a
+    /// warning that becomes critical (a GPU heating past its slowdown threshold) is reported again at once.
+    /// </summary>
+    public string Signature => $"{Rule}:{Severity.ToWire()}:{GpuUuid ?? "gpu" + GpuIndex}" + (Detail is null ? "" : ":" + Detail);
 }
 
 /// <summary>One GPU: what was read and which rules fired.</summary>

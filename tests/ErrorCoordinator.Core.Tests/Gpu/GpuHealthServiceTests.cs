@@ -78,6 +78,21 @@ public sealed class GpuHealthServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_warning_that_becomes_critical_is_reported_again_inside_the_dedup_window()
+    {
+        _probe.Next = Gpu(50, temp: 85);
+        var (_, warm) = await Health.WatchOnceAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(Severity.Warning, Assert.Single(warm!.Reported).Severity);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        _probe.Next = Gpu(50, temp: 92);
+        var (_, hot) = await Health.WatchOnceAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(Severity.Critical, Assert.Single(hot!.Reported).Severity);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var (_, still) = await Health.WatchOnceAsync(TestContext.Current.CancellationToken);
+        Assert.Empty(still!.Reported);
+    }
+
+    [Fact]
     public async Task A_finding_whose_report_fails_is_tried_again_on_the_next_pass()
     {
         _probe.Next = Gpu(50, temp: 85);

@@ -32,11 +32,12 @@ public abstract class GpuTrainingScenarios
         Assert.Equal("NaN", anomaly.GetProperty("value").GetString());
         Assert.False(anomaly.GetProperty("recoverable").GetBoolean());
 
-        var group = await Client.CallAsync("get_error_group", new { group_id = anomaly.GetProperty("group_id").GetString() });
-        Assert.Equal(1, group.GetProperty("group").GetProperty("count").GetInt64());
+        // The group is shared: every non-finite loss of any project or run joins it (another test's -Infinity may be in it).
+        var group = await Client.CallAsync("get_error_group", new { group_id = anomaly.GetProperty("group_id").GetString(), samples = 100 });
+        Assert.True(group.GetProperty("group").GetProperty("count").GetInt64() >= anomaly.GetProperty("group_count").GetInt64());
+        Assert.True(anomaly.GetProperty("group_count").GetInt64() >= 1);
         Assert.Equal("critical", group.GetProperty("group").GetProperty("severity").GetString());
-        var e = Assert.Single(group.GetProperty("recent_events").EnumerateArray());
-        Assert.Equal(anomaly.GetProperty("event_id").GetString(), e.GetProperty("event_id").GetString());
+        var e = Assert.Single(group.GetProperty("recent_events").EnumerateArray(), x => x.GetProperty("event_id").GetString() == anomaly.GetProperty("event_id").GetString());
         Assert.Equal("training", e.GetProperty("kind").GetString());
         Assert.Equal(project, e.GetProperty("project").GetString());
         Assert.Equal("nan_loss_detected", e.GetProperty("error_type").GetString());
