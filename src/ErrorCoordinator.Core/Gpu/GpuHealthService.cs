@@ -86,22 +86,24 @@ public sealed class GpuHealthService(
                 }
             }
             if (f.Severity == Severity.Info) continue;
-            var entry = new HardwareLogEntry(f.Rule, f.Severity.ToWire(), f.GpuIndex, f.GpuUuid, f.Message, f.Signature, f.Figures, now);
+            // A GPU is named by its UUID fleet-wide; without one, its index is only unique on this host.
+            var signature = f.GpuUuid is null ? AgentName + ":" + f.Signature : f.Signature;
+            var entry = new HardwareLogEntry(f.Rule, f.Severity.ToWire(), f.GpuIndex, f.GpuUuid, f.Message, signature, f.Figures, now);
             if (!await log.TryAppendAsync(entry, o.DedupWindow, o.LogMaxEntries, o.LogRetention, cancellationToken).ConfigureAwait(false))
             {
                 deduplicated++;
-                Log.FindingDeduplicated(logger, f.Signature);
+                Log.FindingDeduplicated(logger, signature);
                 continue;
             }
             try
             {
                 reported.Add(await errors.ReportAsync(ToReport(f), cancellationToken).ConfigureAwait(false));
-                Log.FindingReported(logger, f.Signature, f.Severity.ToWire(), f.Message);
+                Log.FindingReported(logger, signature, f.Severity.ToWire(), f.Message);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                Log.FindingFailed(logger, f.Signature, ex);
-                await log.ForgetAsync(f.Signature, CancellationToken.None).ConfigureAwait(false);
+                Log.FindingFailed(logger, signature, ex);
+                await log.ForgetAsync(signature, CancellationToken.None).ConfigureAwait(false);
             }
         }
         return new GpuWatchOutcome(findings, reported, deduplicated, breakerOpened);

@@ -93,6 +93,20 @@ public sealed class GpuHealthServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Without_a_uuid_the_same_gpu_index_on_two_hosts_is_not_one_finding()
+    {
+        _probe.Next = Gpu(50, temp: 85) with { Uuid = null };
+        var (_, a) = await HealthWithAgent("gpu-watch@host-a").WatchOnceAsync(TestContext.Current.CancellationToken);
+        var (_, b) = await HealthWithAgent("gpu-watch@host-b").WatchOnceAsync(TestContext.Current.CancellationToken);
+        var (_, again) = await HealthWithAgent("gpu-watch@host-a").WatchOnceAsync(TestContext.Current.CancellationToken);
+        Assert.Single(a!.Reported);
+        Assert.Single(b!.Reported);
+        Assert.Empty(again!.Reported);
+        Assert.Equal(["gpu-watch@host-b:gpu_thermal:warning:gpu0", "gpu-watch@host-a:gpu_thermal:warning:gpu0"],
+            (await _log.ReadAsync(10, TestContext.Current.CancellationToken)).Select(e => e.Signature));
+    }
+
+    [Fact]
     public async Task A_finding_whose_report_fails_is_tried_again_on_the_next_pass()
     {
         _probe.Next = Gpu(50, temp: 85);
