@@ -1,4 +1,5 @@
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Gpu.Hosting;
 using ErrorCoordinator.Mcp.Prompts;
 using ErrorCoordinator.Mcp.Resources;
 using ErrorCoordinator.Mcp.Tools;
@@ -17,7 +18,9 @@ public static class ErrorCoordinationServiceCollectionExtensions
         "across the fleet, query_errors for individual events, and update_error_group to resolve or ignore a group. " +
         "Before calling a dependency, call check_breaker; when allowed, make the call and report it with record_outcome (pass the permit when probing a half-open breaker). " +
         "Use trip_breaker / reset_breaker to isolate or restore a component, configure_breaker to set its policy, list_breakers to see what is open, " +
-        "and report_agent_status when an agent starts, completes or crashes.";
+        "and report_agent_status when an agent starts, completes or crashes. " +
+        "Training jobs call report_training_metric every step (it answers the anomalies: NaN/Inf loss, gradient explosion, and what to do); " +
+        "call probe_gpu before placing GPU work or after a CUDA error (GPU memory exhaustion opens the gpu_tasks breaker).";
 
     /// <summary>Every capability's services and the store chosen by configuration (Redis when configured, else the embedded store).</summary>
     public static IServiceCollection AddErrorCoordination(this IServiceCollection services, IConfiguration configuration)
@@ -27,6 +30,8 @@ public static class ErrorCoordinationServiceCollectionExtensions
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage.UsesRedis) services.AddRedisStorage(storage);
         else services.AddInMemoryStores();
+        services.AddGpu(configuration);
+        services.AddTraining(configuration);
         services.AddSingleton(new StoreDescription(storage.UsesRedis ? "redis" : "in-memory", storage.UsesRedis ? RedisTarget.Describe(storage.Redis!) : null));
         services.AddSingleton<StoreStartup>();
         services.AddSingleton<ResourceSubscriptions>();
@@ -59,8 +64,11 @@ public static class ErrorCoordinationServiceCollectionExtensions
             }))
             .WithTools<ErrorTools>(McpJson.Options)
             .WithTools<BreakerTools>(McpJson.Options)
+            .WithTools<GpuTools>(McpJson.Options)
+            .WithTools(TrainingTools.Create())
             .WithResources<ErrorResources>()
             .WithResources<BreakerResources>()
+            .WithResources<GpuTrainingResources>()
             .WithPrompts<ErrorPrompts>(McpJson.Options);
         return ResourceSubscriptions.AddHandlers(builder);
     }

@@ -2,8 +2,12 @@ using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Core.Gpu;
+using ErrorCoordinator.Core.Training;
 using ErrorCoordinator.Redis.Breakers;
 using ErrorCoordinator.Redis.Errors;
+using ErrorCoordinator.Redis.Gpu;
+using ErrorCoordinator.Redis.Training;
 using ErrorCoordinator.Redis.Events;
 using ErrorCoordinator.Redis.Scripting;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,6 +44,10 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<IBreakerStore, RedisBreakerStore>();
         services.RemoveAll<IEventBus>();
         services.AddSingleton<IEventBus, RedisEventBus>();
+        services.RemoveAll<ITrainingStore>();
+        services.AddSingleton<ITrainingStore, RedisTrainingStore>();
+        services.RemoveAll<IHardwareLog>();
+        services.AddSingleton<IHardwareLog, RedisHardwareLog>();
         return services;
     }
 }
