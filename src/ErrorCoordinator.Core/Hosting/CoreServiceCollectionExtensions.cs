@@ -1,6 +1,7 @@
 using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
+using ErrorCoordinator.Core.Retries;
 using ErrorCoordinator.Core.Scrubbing;
 using ErrorCoordinator.Core.Signatures;
 using ErrorCoordinator.Core.Storage.InMemory;
@@ -75,6 +76,18 @@ public static class CoreServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The leased retry queue: options (validated at start), the jitter source and the service. Needs <see cref="AddBreakers"/>.</summary>
+    public static IServiceCollection AddRetries(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<RetryOptions>().Bind(configuration.GetSection(RetryOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.IsConsistent(), "ErrorCoordinator:Retries: DefaultBaseDelayMs must not exceed DefaultMaxDelayMs, and DeadLetterMaxAge and SweepInterval must be positive.")
+            .ValidateOnStart();
+        services.TryAddSingleton<IRandomSource, SystemRandomSource>();
+        services.TryAddSingleton<RetryService>();
+        return services;
+    }
+
     private static bool TryValidatePolicy(BreakerPolicy policy)
     {
         try
@@ -95,6 +108,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<InMemoryEventBus>();
         services.TryAddSingleton<IEventBus>(sp => sp.GetRequiredService<InMemoryEventBus>());
         services.TryAddSingleton<IErrorStore, InMemoryErrorStore>();
+        services.TryAddSingleton<IRetryQueue, InMemoryRetryQueue>();
         return services;
     }
 
