@@ -170,6 +170,7 @@ public sealed record CompleteCommand(
     string? Error,
     string? Signature,
     int ExpectedAttempt,
+    string? Component,
     long NextDelayMs,
     BudgetCheck? Budget,
     DateTimeOffset Now,

@@ -209,12 +209,12 @@ public sealed class RetryService(
                 var text = string.IsNullOrWhiteSpace(error) ? task.Message : error;
                 var delay = Backoff.DelayMs(task.Backoff, task.Attempt, task.BaseDelayMs, task.MaxDelayMs, task.PrevDelayMs, random);
                 var outcomes = await CountOutcomesAsync(task.Component, now, cancellationToken);
-                command = new CompleteCommand(taskId, lease, parsed, type, text, Signature(type, text), task.Attempt, delay, Budget(outcomes),
+                command = new CompleteCommand(taskId, lease, parsed, type, text, Signature(type, text), task.Attempt, task.Component, delay, Budget(outcomes),
                     now, NewEventId(now), Options.ToLimits(), Channels);
             }
             else
             {
-                command = new CompleteCommand(taskId, lease, parsed, errorType, error, null, -1, 0, null, now, NewEventId(now), Options.ToLimits(), Channels);
+                command = new CompleteCommand(taskId, lease, parsed, errorType, error, null, -1, null, 0, null, now, NewEventId(now), Options.ToLimits(), Channels);
             }
 
             var result = await queue.CompleteAsync(command, cancellationToken);
@@ -296,6 +296,8 @@ public sealed class RetryService(
     {
         agent = OptionalName("agent", agent);
         component = OptionalName("component", component);
+        if (agent is not null && component is not null)
+            throw new ValidationException("agent", "Give 'agent' or 'component' (or neither, for the whole queue), not both.");
         var now = time.GetUtcNow();
         var counts = await queue.CountAsync(agent, component, now, RetryDefaults.BudgetWindow, cancellationToken);
         var finished = counts.Succeeded + counts.DeadLettered;
@@ -319,6 +321,20 @@ public sealed class RetryService(
         var result = await queue.SweepAsync(now, NewEventId(now), Options.ToLimits(), Channels, cancellationToken);
         if (result.Requeued + result.DeadLettered + result.Trimmed > 0) Log.Swept(logger, result.Requeued, result.DeadLettered, result.Trimmed);
         return result;
+    }
+
+    /// <summary>One sweep for the background service: a failure (store unreachable) is logged and the next interval tries again.</summary>
+    public async Task<SweepOutcome?> TrySweepAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await SweepAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.SweepFailed(logger, ex);
+            return null;
+        }
     }
 
     /// <summary>The component's outcomes in the last minute: breaker calls plus error reports (capped at <see cref="MaxCountedErrorReports"/>).</summary>

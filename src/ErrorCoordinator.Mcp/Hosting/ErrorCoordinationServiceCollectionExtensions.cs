@@ -20,6 +20,8 @@ public static class ErrorCoordinationServiceCollectionExtensions
     public static IServiceCollection AddErrorCoordination(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddErrorReporting(configuration);
+        services.AddRetries(configuration);
+        services.AddHostedService<RetrySweepService>();
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage.UsesRedis) services.AddRedisStorage(storage);
         else services.AddInMemoryStores();
@@ -52,6 +54,7 @@ public static class ErrorCoordinationServiceCollectionExtensions
                 }
             }))
             .WithTools<ErrorTools>(McpJson.Options)
+            .WithTools<RetryTools>(McpJson.Options)
             .WithResources<ErrorResources>()
             .WithPrompts<ErrorPrompts>(McpJson.Options);
     }

@@ -1,8 +1,10 @@
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
+using ErrorCoordinator.Core.Retries;
 using ErrorCoordinator.Core.Hosting;
 using ErrorCoordinator.Redis.Errors;
 using ErrorCoordinator.Redis.Events;
+using ErrorCoordinator.Redis.Retries;
 using ErrorCoordinator.Redis.Scripting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,6 +38,8 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<IErrorStore, RedisErrorStore>();
         services.RemoveAll<IEventBus>();
         services.AddSingleton<IEventBus, RedisEventBus>();
+        services.RemoveAll<IRetryQueue>();
+        services.AddSingleton<IRetryQueue, RedisRetryQueue>();
         return services;
     }
 }

@@ -165,7 +165,7 @@ public sealed class InMemoryRetryQueue(InMemoryEventBus bus) : IRetryQueue
         if (!_tasks.TryGetValue(c.TaskId, out var task)) return new CompleteOutcome(LeaseStatus.Missing, null, null, null);
         if (task.State != RetryTaskState.InFlight || task.Lease != c.Lease) return new CompleteOutcome(LeaseStatus.Foreign, null, task, null);
         if (task.LeaseUntil <= c.Now) return new CompleteOutcome(LeaseStatus.Expired, null, task, null);
-        if (c.ExpectedAttempt >= 0 && task.Attempt != c.ExpectedAttempt) return new CompleteOutcome(LeaseStatus.Changed, null, task, null);
+        if (c.ExpectedAttempt >= 0 && (task.Attempt != c.ExpectedAttempt || task.Component != c.Component)) return new CompleteOutcome(LeaseStatus.Changed, null, task, null);
         var now = c.Now.ToUnixTimeMilliseconds();
         _inFlight.Remove((task.LeaseUntil!.Value.ToUnixTimeMilliseconds(), c.TaskId));
         var entry = new RetryHistoryEntry
@@ -275,14 +275,16 @@ public sealed class InMemoryRetryQueue(InMemoryEventBus bus) : IRetryQueue
                 : _dead.Where(e => (command.Agent is null || _tasks[e.Id].Agent == command.Agent) && (command.Component is null || _tasks[e.Id].Component == command.Component));
             var moved = new List<string>();
             var limited = 0;
+            var considered = 0;
             var more = false;
             var n = 0;
             foreach (var (ms, id) in matching.ToList())
             {
-                if (moved.Count >= command.Max) { more = true; break; }
-                if (!command.DryRun && moved.Count >= remaining) { limited++; more = true; continue; }
+                if (considered >= command.Max) { more = true; break; }
+                considered++;
+                if (command.DryRun) { moved.Add(id); continue; }
+                if (moved.Count >= remaining) { limited++; more = true; continue; }
                 moved.Add(id);
-                if (command.DryRun) continue;
                 var t = _tasks[id];
                 _dead.Remove((ms, id));
                 Bump("dead", t, -1);
@@ -341,7 +343,8 @@ public sealed class InMemoryRetryQueue(InMemoryEventBus bus) : IRetryQueue
         lock (_gate)
         {
             var ms = now.ToUnixTimeMilliseconds();
-            bool Match(RetryTask t) => (agent is null || t.Agent == agent) && (component is null || t.Component == component);
+            // One scope: the component when given, else the agent, else everything (as the Redis counters).
+            bool Match(RetryTask t) => component is not null ? t.Component == component : agent is null || t.Agent == agent;
             var scope = Scope(agent, component);
             return Task.FromResult(new QueueCounts
             {

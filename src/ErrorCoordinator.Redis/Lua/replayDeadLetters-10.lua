@@ -1,0 +1,202 @@
+--[[
+replayDeadLetters: returns dead letters to the queue, due now, oldest first, within the fleet-wide replay rate
+(ARGV[9] per minute, a sliding window in KEYS[10]). A dry run moves nothing and takes no rate.
+With ARGV[6] = 1 the attempts, deliveries and failure workers start again; otherwise they are kept and max_attempts is
+raised to allow one more delivery.
+
+KEYS[1] due        ZSET taskId -> due time (Unix ms)
+KEYS[2] inflight   ZSET taskId -> lease deadline (Unix ms)
+KEYS[3] tasks      HASH taskId -> task JSON
+KEYS[4] payloads   HASH taskId -> payload
+KEYS[5] history    HASH taskId -> JSON array of history entries
+KEYS[6] idem       HASH idempotency key -> taskId
+KEYS[7] dlq        ZSET taskId -> dead-lettered time (Unix ms)
+KEYS[8] stats      HASH counters (name, name|a|<agent>, name|c|<component>)
+KEYS[9] audit      STREAM field "json", capped (MAXLEN ~)
+KEYS[10] replays   ZSET of replays in the last minute, scored by Unix ms; PEXPIRE 2 minutes
+
+ARGV[1] now (Unix ms)   ARGV[2] now ISO-8601   ARGV[3] task id ('' to filter)   ARGV[4] agent filter ('' none)
+ARGV[5] component filter ('' none)   ARGV[6] 1 to reset attempts   ARGV[7] 1 for a dry run   ARGV[8] max tasks considered
+ARGV[9] replays per minute   ARGV[10] dead letters examined at most   ARGV[11] event id base
+ARGV[12] retry_scheduled channel   ARGV[13] history entries per task   ARGV[14] audit max length
+
+Returns { held back by the rate, rate remaining, 1 when more may match, task id ... }.
+]]
+
+-- Retry queue helpers: the same block opens every retry-queue script (KEYS[1..9] as listed above).
+local DUE, INF, TASKS, PAY, HIST, IDEM, DLQ, STATS, AUDIT = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+
+-- Counters for everything, the task's agent and its component.
+local function bump(m, name, d)
+  redis.call('HINCRBY', STATS, name, d)
+  redis.call('HINCRBY', STATS, name .. '|a|' .. m.agent, d)
+  redis.call('HINCRBY', STATS, name .. '|c|' .. m.component, d)
+end
+
+local function load(id)
+  local j = redis.call('HGET', TASKS, id)
+  if not j then return nil end
+  return cjson.decode(j)
+end
+
+local function save(m) redis.call('HSET', TASKS, m.task_id, cjson.encode(m)) end
+
+local function append(id, entry, max)
+  local j = redis.call('HGET', HIST, id)
+  local h = j and cjson.decode(j) or {}
+  h[#h + 1] = entry
+  while #h > max do table.remove(h, 1) end
+  redis.call('HSET', HIST, id, cjson.encode(h))
+end
+
+local function emit(channel, ev, auditMax)
+  local j = cjson.encode(ev)
+  redis.call('PUBLISH', channel, j)
+  redis.call('XADD', AUDIT, 'MAXLEN', '~', auditMax, '*', 'json', j)
+end
+
+local function event(kind, eid, m, iso)
+  return { type = kind, event_id = eid, task_id = m.task_id, agent = m.agent, component = m.component,
+           attempt = m.attempt, deliveries = m.deliveries, timestamp = iso }
+end
+
+-- Deletes every trace of a task (it succeeded, was trimmed or purged).
+local function forget(m)
+  redis.call('HDEL', TASKS, m.task_id)
+  redis.call('HDEL', PAY, m.task_id)
+  redis.call('HDEL', HIST, m.task_id)
+  if redis.call('HGET', IDEM, m.idempotency_key) == m.task_id then redis.call('HDEL', IDEM, m.idempotency_key) end
+end
+
+-- Dead letters older than L.max_age, then the oldest beyond L.max_count (at most 1000 of each per call), counted as trimmed.
+local function trim(now, L)
+  local ids = redis.call('ZRANGEBYSCORE', DLQ, '-inf', '(' .. (now - L.max_age), 'LIMIT', 0, 1000)
+  local over = redis.call('ZCARD', DLQ) - #ids - L.max_count
+  if over > 0 then
+    local more = redis.call('ZRANGE', DLQ, #ids, #ids + math.min(over, 1000) - 1)
+    for _, id in ipairs(more) do ids[#ids + 1] = id end
+  end
+  for _, id in ipairs(ids) do
+    redis.call('ZREM', DLQ, id)
+    local m = load(id)
+    if m then
+      bump(m, 'dead', -1)
+      bump(m, 'trimmed', 1)
+      forget(m)
+    end
+  end
+  return #ids
+end
+
+-- Moves a task (already out of due and in-flight) to the dead letters, publishes retry_exhausted, trims.
+local function dead_letter(m, reason, detail, now, iso, eid, channel, L)
+  m.state = 'dead_lettered'
+  m.lease = nil
+  m.lease_until = nil
+  m.dead_at = now
+  m.dead_reason = reason
+  m.dead_detail = detail
+  if redis.call('HGET', IDEM, m.idempotency_key) == m.task_id then redis.call('HDEL', IDEM, m.idempotency_key) end
+  redis.call('ZADD', DLQ, now, m.task_id)
+  save(m)
+  append(m.task_id, { at = now, event = 'dead_lettered', attempt = m.attempt, delivery = m.deliveries, note = reason .. ': ' .. detail }, L.hist)
+  bump(m, 'dead', 1)
+  bump(m, 'dead_lettered', 1)
+  local ev = event('retry_exhausted', eid, m, iso)
+  ev.reason = reason
+  ev.detail = detail
+  emit(channel, ev, L.audit)
+  trim(now, L)
+end
+
+-- The reaper: expired leases go back to due now, or to the dead letters once delivered max_attempts times.
+local function reap(now, iso, eidBase, channel, L, batch)
+  local ids = redis.call('ZRANGEBYSCORE', INF, '-inf', now, 'LIMIT', 0, batch)
+  local requeued, dead = 0, 0
+  for i, id in ipairs(ids) do
+    redis.call('ZREM', INF, id)
+    local m = load(id)
+    if m then
+      bump(m, 'inflight', -1)
+      append(id, { at = now, event = 'lease_expired', attempt = m.attempt, delivery = m.deliveries, worker = m.worker }, L.hist)
+      m.lease = nil
+      m.lease_until = nil
+      m.state = 'pending'
+      m.retry_at = now
+      if m.deliveries >= m.max_attempts then
+        dead_letter(m, 'deliveries_exceeded', 'lease expired after ' .. m.deliveries .. ' deliveries (max_attempts ' .. m.max_attempts .. ')',
+          now, iso, eidBase .. '-r' .. i, channel, L)
+        dead = dead + 1
+      else
+        save(m)
+        redis.call('ZADD', DUE, now, id)
+        bump(m, 'pending', 1)
+        requeued = requeued + 1
+      end
+    end
+  end
+  return requeued, dead
+end
+-- End of helpers.
+
+local now, iso = tonumber(ARGV[1]), ARGV[2]
+local agent, component = ARGV[4], ARGV[5]
+local reset, dry, max = ARGV[6] == '1', ARGV[7] == '1', tonumber(ARGV[8])
+local R = KEYS[10]
+redis.call('ZREMRANGEBYSCORE', R, '-inf', now - 60000)
+local remaining = math.max(0, tonumber(ARGV[9]) - redis.call('ZCARD', R))
+
+local ids
+if ARGV[3] ~= '' then
+  ids = { ARGV[3] }
+else
+  ids = redis.call('ZRANGE', DLQ, 0, tonumber(ARGV[10]) - 1)
+end
+local moved, limited, considered, more = {}, 0, 0, false
+if ARGV[3] == '' and #ids == tonumber(ARGV[10]) then more = true end
+local hist, audit = tonumber(ARGV[13]), ARGV[14]
+for i, id in ipairs(ids) do
+  local m = load(id)
+  if m and m.state == 'dead_lettered' and (agent == '' or m.agent == agent) and (component == '' or m.component == component) then
+    if considered >= max then more = true; break end
+    considered = considered + 1
+    if dry then
+      moved[#moved + 1] = id
+    elseif #moved >= remaining then
+      limited = limited + 1
+      more = true
+    else
+      redis.call('ZREM', DLQ, id)
+      bump(m, 'dead', -1)
+      m.state = 'pending'
+      m.dead_at = nil
+      m.dead_reason = nil
+      m.dead_detail = nil
+      m.worker = nil
+      if reset then
+        m.attempt = 1
+        m.deliveries = 0
+        m.failure_workers = {}
+      else
+        m.max_attempts = math.max(m.max_attempts, m.deliveries + 1)
+      end
+      m.retry_at = now
+      save(m)
+      redis.call('ZADD', DUE, now, id)
+      bump(m, 'pending', 1)
+      if not redis.call('HGET', IDEM, m.idempotency_key) then redis.call('HSET', IDEM, m.idempotency_key, id) end
+      redis.call('ZADD', R, now, id .. ':' .. ARGV[11] .. '-' .. i)
+      append(id, { at = now, event = 'replayed', attempt = m.attempt, note = reset and 'attempts reset' or 'attempts kept' }, hist)
+      local ev = event('retry_scheduled', ARGV[11] .. '-' .. i, m, iso)
+      ev.retry_at = iso
+      ev.reason = 'replayed'
+      emit(ARGV[12], ev, audit)
+      moved[#moved + 1] = id
+    end
+  end
+end
+redis.call('PEXPIRE', R, 120000)
+if not dry then remaining = math.max(0, remaining - #moved) end
+local out = { limited, remaining, more and 1 or 0 }
+for _, id in ipairs(moved) do out[#out + 1] = id end
+return out
