@@ -79,6 +79,17 @@ public sealed class KeySchema
         _ => GroupsByLastSeen,
     };
 
+    // --- Circuit breakers: the keys of one component share the hash tag {cb:<component>} ---------------------------
+
+    /// <summary>The six keys of one component's breaker, in the order the breaker scripts take them (see Lua/breaker.lib.lua).</summary>
+    public RedisKey[] BreakerKeys(string component)
+    {
+        var tag = Prefix + "{cb:" + Encode(component) + "}:";
+        return [tag + "state", tag + "window", tag + "reporters", tag + "permits", tag + "policy", tag + "audit"];
+    }
+
+    /// <summary>ZSET component -> last change (Unix ms): the directory list_breakers pages through.</summary>
+    public RedisKey BreakerIndex => Prefix + "{cb}:index";
     // ---- Retry queue -------------------------------------------------------------------------------------------
     // Every retry-queue key shares the hash tag {rq}, so each queue script may touch them together (cluster-safe).
 

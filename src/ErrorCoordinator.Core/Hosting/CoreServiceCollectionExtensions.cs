@@ -108,6 +108,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<InMemoryEventBus>();
         services.TryAddSingleton<IEventBus>(sp => sp.GetRequiredService<InMemoryEventBus>());
         services.TryAddSingleton<IErrorStore, InMemoryErrorStore>();
+        services.TryAddSingleton<IBreakerStore, InMemoryBreakerStore>();
         services.TryAddSingleton<IRetryQueue, InMemoryRetryQueue>();
         return services;
     }

@@ -1,7 +1,9 @@
+using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Retries;
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Redis.Breakers;
 using ErrorCoordinator.Redis.Errors;
 using ErrorCoordinator.Redis.Events;
 using ErrorCoordinator.Redis.Retries;
@@ -36,6 +38,8 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<RedisScripts>();
         services.RemoveAll<IErrorStore>();
         services.AddSingleton<IErrorStore, RedisErrorStore>();
+        services.RemoveAll<IBreakerStore>();
+        services.AddSingleton<IBreakerStore, RedisBreakerStore>();
         services.RemoveAll<IEventBus>();
         services.AddSingleton<IEventBus, RedisEventBus>();
         services.RemoveAll<IRetryQueue>();
