@@ -49,10 +49,10 @@ public static class Backoff
                 return Math.Min(ceiling, (long)Math.Floor(random.NextDouble() * (ceiling + 1)));
             case BackoffKind.DecorrelatedJitter:
                 var prev = Math.Max(prevMs, baseMs);
-                var high = Math.Min((double)capMs, prev * 3.0);
+                var high = prev * 3.0;
                 if (high <= baseMs) return Math.Min(capMs, baseMs);
-                var v = baseMs + (long)Math.Floor(random.NextDouble() * (high - baseMs + 1));
-                return Math.Min(capMs, v);
+                var v = baseMs + Math.Floor(random.NextDouble() * (high - baseMs + 1));
+                return v >= capMs ? capMs : (long)v;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }
