@@ -79,6 +79,8 @@ internal static class Program
                 privateRedis = await RedisServerProcess.StartAsync(cts.Token);
                 redis = privateRedis.Configuration;
             }
+            if (options.RetriesOnly)
+                return await RetryBench.RunAsync(redis, privateRedis is not null, options.Seconds, options.Warmup, options.Quick, cts.Token);
             return await RunAsync(options, redis, privateRedis is not null, cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -501,6 +503,7 @@ internal sealed record Options
     public bool Help { get; private init; }
     public string? Datasets { get; private init; }
     public bool SignaturesOnly { get; private init; }
+    public bool RetriesOnly { get; private init; }
 
     public const string Usage =
         "usage: ErrorCoordinator.Bench [--seconds N] [--warmup N] [--redis URL] [--quick] [--json FILE]\n" +
@@ -511,13 +514,14 @@ internal sealed record Options
         "  --quick       smoke run (~15 s): 1 s per phase, 0.4 s warm-up\n" +
         "  --json FILE   also write the results as JSON\n" +
         "  --datasets DIR      Loghub-2k datasets for the signature engines (default ../shared/datasets/loghub-2k)\n" +
-        "  --signatures-only   only the signature engines (GA and messages/s), no Redis";
+        "  --signatures-only   only the signature engines (GA and messages/s), no Redis\n" +
+        "  --retries-only      only the retry queue (enqueue, claim+complete, claim latency at 1,000 and 100,000 pending)";
 
     public static Options Parse(string[] args)
     {
         double? seconds = null, warmup = null;
         string? redis = null, json = null, datasets = null;
-        bool quick = false, help = false, signaturesOnly = false;
+        bool quick = false, help = false, signaturesOnly = false, retriesOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -532,6 +536,7 @@ internal sealed record Options
                 case "--quick": quick = true; break;
                 case "--datasets": datasets = Next(); break;
                 case "--signatures-only": signaturesOnly = true; break;
+                case "--retries-only": retriesOnly = true; break;
                 case "-h" or "--help": help = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
@@ -547,6 +552,7 @@ internal sealed record Options
             Help = help,
             Datasets = datasets,
             SignaturesOnly = signaturesOnly,
+            RetriesOnly = retriesOnly,
         };
     }
 }

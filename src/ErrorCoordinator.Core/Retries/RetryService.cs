@@ -161,9 +161,10 @@ public sealed class RetryService(
         // A task whose component breaker is open (or isolated) is not handed out: it waits for the breaker's retry-after.
         var deferrals = new List<Deferral>();
         var blocked = new List<string>();
-        foreach (var c in claim.Tasks.Select(t => t.Component).Distinct(StringComparer.Ordinal))
+        var views = await Task.WhenAll(claim.Tasks.Select(t => t.Component).Distinct(StringComparer.Ordinal).Select(c => breakers.GetAsync(c, cancellationToken)));
+        foreach (var breaker in views)
         {
-            var breaker = await breakers.GetAsync(c, cancellationToken);
+            var c = breaker.Component;
             if (breaker.State is not (BreakerState.Open or BreakerState.Isolated)) continue;
             blocked.Add(c);
             var until = breaker.RetryAfterMs(now) is { } ms ? now.AddMilliseconds(Math.Max(ms, 1)) : now.AddSeconds(Options.BreakerDeferSeconds);
