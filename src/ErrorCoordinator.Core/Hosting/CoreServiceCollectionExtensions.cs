@@ -81,7 +81,7 @@ public static class CoreServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<RetryOptions>().Bind(configuration.GetSection(RetryOptions.Section)).ValidateDataAnnotations()
-            .Validate(o => o.IsConsistent(), "ErrorCoordinator:Retries: DefaultBaseDelayMs must not exceed DefaultMaxDelayMs, and DeadLetterMaxAge and SweepInterval must be positive.")
+            .Validate(o => o.IsConsistent(), "ErrorCoordinator:Retries: DefaultBaseDelayMs must not exceed DefaultMaxDelayMs, DeadLetterMaxAge and SweepInterval must be positive, OutcomeCountCacheTtl between 0 and 1 minute.")
             .ValidateOnStart();
         services.TryAddSingleton<IRandomSource, SystemRandomSource>();
         services.TryAddSingleton<RetryService>();

@@ -32,6 +32,7 @@ public static class RetryDefaults
     public const int ReplayPerMinute = 1000;
     public const int PurgeMaxPerCall = 10_000;
     public const int BreakerDeferSeconds = 60;
+    public static readonly TimeSpan OutcomeCountCacheTtl = TimeSpan.FromSeconds(1);
 }
 
 /// <summary>Retry queue configuration. Bound from <c>ErrorCoordinator:Retries</c>, validated at start.</summary>
@@ -92,10 +93,13 @@ public sealed class RetryOptions
     /// <summary>How long a task is deferred behind an isolated breaker that has no end time.</summary>
     [Range(1, 86_400)] public int BreakerDeferSeconds { get; set; } = RetryDefaults.BreakerDeferSeconds;
 
+    /// <summary>How long a component's outcome count (the budget's denominator) is reused by this process; zero: count on every enqueue.</summary>
+    public TimeSpan OutcomeCountCacheTtl { get; set; } = RetryDefaults.OutcomeCountCacheTtl;
+
     public QueueLimits ToLimits() => new(DeadLetterMaxAge, DeadLetterMaxCount, MaxPendingTasks, HistoryPerTask, AuditStreamMaxLength,
         PoisonDistinctWorkers, ClaimScanLimit, ReapBatch);
 
     /// <summary>Rules the data annotations cannot express.</summary>
     public bool IsConsistent() =>
-        DefaultBaseDelayMs <= DefaultMaxDelayMs && DeadLetterMaxAge > TimeSpan.Zero && SweepInterval > TimeSpan.Zero;
+        DefaultBaseDelayMs <= DefaultMaxDelayMs && DeadLetterMaxAge > TimeSpan.Zero && SweepInterval > TimeSpan.Zero && OutcomeCountCacheTtl >= TimeSpan.Zero && OutcomeCountCacheTtl <= TimeSpan.FromMinutes(1);
 }

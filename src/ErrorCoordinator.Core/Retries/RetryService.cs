@@ -73,6 +73,8 @@ public sealed class RetryService(
     public const int MaxCountedErrorReports = 2000;
     public const int MaxPurgeIds = 500;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Count, DateTimeOffset At)> _outcomes = new(StringComparer.Ordinal);
+
     private RetryOptions Options => options.Value;
     private int MaxName => limits.Value.MaxNameLength;
 
@@ -340,6 +342,24 @@ public sealed class RetryService(
 
     /// <summary>The component's outcomes in the last minute: breaker calls plus error reports (capped at <see cref="MaxCountedErrorReports"/>).</summary>
     public async Task<long> CountOutcomesAsync(string component, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        // The count is an input to the budget (the retries themselves are counted atomically in the store): reusing it for
+        // OutcomeCountCacheTtl keeps a retry storm from re-reading the component's recent error reports on every enqueue.
+        var ttl = Options.OutcomeCountCacheTtl;
+        if (ttl > TimeSpan.Zero && _outcomes.TryGetValue(component, out var cached) && now - cached.At < ttl && now >= cached.At) return cached.Count;
+        var count = await CountOutcomesUncachedAsync(component, now, cancellationToken);
+        if (ttl > TimeSpan.Zero)
+        {
+            if (_outcomes.Count >= MaxCachedComponents) _outcomes.Clear();
+            _outcomes[component] = (count, now);
+        }
+        return count;
+    }
+
+    /// <summary>Components whose outcome counts are cached at most (the cache is dropped when full).</summary>
+    public const int MaxCachedComponents = 10_000;
+
+    private async Task<long> CountOutcomesUncachedAsync(string component, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var calls = await breakers.CountRecentCallsAsync(component, cancellationToken);
         long reports = 0;
