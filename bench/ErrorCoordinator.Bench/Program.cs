@@ -138,6 +138,21 @@ internal static class Program
 
         var results = new List<PhaseResult>();
         var prefixes = new List<string>();
+        if (o.BreakersOnly)
+        {
+            try
+            {
+                var breakerResults = await BreakerBench.RunAsync(redis, server, warmup, measure, runId, prefixes, MeasureAsync, ct);
+                Console.Error.WriteLine();
+                Console.Write(BreakerBench.Print(breakerResults));
+                return breakerResults.Any(r => r.Errors > 0) ? 1 : 0;
+            }
+            finally
+            {
+                if (!isPrivate) await CleanupAsync(admin, server, prefixes);
+            }
+        }
+        List<PhaseResult> breakers;
         try
         {
             foreach (var c in Concurrencies)
@@ -197,6 +212,7 @@ internal static class Program
                     results.Add(r with { CounterFinal = final });
                 }
             }
+            breakers = await BreakerBench.RunAsync(redis, server, warmup, measure, runId, prefixes, MeasureAsync, ct);
         }
         finally
         {
@@ -211,10 +227,13 @@ internal static class Program
         Console.Error.WriteLine();
 
         Print(results, o, cpu);
+        Console.WriteLine();
+        Console.Write(BreakerBench.Print(breakers));
+        Console.WriteLine();
         if (o.Json is not null) await WriteJsonAsync(o, results, redisVersion, runId, isPrivate, cpu);
         RunSignatures(o);
 
-        var failed = results.Where(r => r.Errors > 0).ToList();
+        var failed = results.Concat(breakers).Where(r => r.Errors > 0).ToList();
         foreach (var f in failed) Console.Error.WriteLine($"bench: {f.Implementation} c={f.Concurrency}: {f.Errors} failed operations, first: {f.FirstError}");
         return failed.Count == 0 ? 0 : 1;
     }
@@ -503,6 +522,7 @@ internal sealed record Options
     public bool Help { get; private init; }
     public string? Datasets { get; private init; }
     public bool SignaturesOnly { get; private init; }
+    public bool BreakersOnly { get; private init; }
     public bool RetriesOnly { get; private init; }
 
     public const string Usage =
@@ -515,13 +535,14 @@ internal sealed record Options
         "  --json FILE   also write the results as JSON\n" +
         "  --datasets DIR      Loghub-2k datasets for the signature engines (default ../shared/datasets/loghub-2k)\n" +
         "  --signatures-only   only the signature engines (GA and messages/s), no Redis\n" +
+        "  --breakers-only     only check_breaker / record_outcome against the PING floor and the original read-then-write breaker\n" +
         "  --retries-only      only the retry queue (enqueue, claim+complete, claim latency at 1,000 and 100,000 pending)";
 
     public static Options Parse(string[] args)
     {
         double? seconds = null, warmup = null;
         string? redis = null, json = null, datasets = null;
-        bool quick = false, help = false, signaturesOnly = false, retriesOnly = false;
+        bool quick = false, help = false, signaturesOnly = false, breakersOnly = false, retriesOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -536,6 +557,7 @@ internal sealed record Options
                 case "--quick": quick = true; break;
                 case "--datasets": datasets = Next(); break;
                 case "--signatures-only": signaturesOnly = true; break;
+                case "--breakers-only": breakersOnly = true; break;
                 case "--retries-only": retriesOnly = true; break;
                 case "-h" or "--help": help = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
@@ -552,6 +574,7 @@ internal sealed record Options
             Help = help,
             Datasets = datasets,
             SignaturesOnly = signaturesOnly,
+            BreakersOnly = breakersOnly,
             RetriesOnly = retriesOnly,
         };
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Common;
 using ErrorCoordinator.Redis.Scripting;
@@ -19,14 +18,17 @@ public sealed class RedisBreakerStore(IConnectionMultiplexer mux, RedisScripts s
 {
     private BreakerOptions Options => options.Value;
 
+    // The default policy as script arguments, formatted once per policy object (the service hands out a few, reused).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<BreakerPolicy, RedisValue[]> DefaultArgs = new();
+
     public async Task<BreakerCheck> CheckAsync(string component, BreakerPolicy defaults, CheckArgs args, CancellationToken cancellationToken = default)
     {
         var reply = await RunAsync(RedisScripts.CheckBreaker, component, defaults, args.Now, args.Channel, args.TransitionEventId,
             args.PermitToken, args.Agent ?? "");
-        var permit = reply.String("permit");
-        var retry = reply.Long("retry_after");
-        return new BreakerCheck(reply.View, reply.Bool("allowed"), permit.Length == 0 ? null : permit,
-            permit.Length == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(reply.Long("permit_expires")),
+        var permit = reply.Op(1);
+        var retry = long.Parse(reply.Op(3), NumberStyles.Float, CultureInfo.InvariantCulture);
+        return new BreakerCheck(reply.View, reply.Op(0) == "1", permit.Length == 0 ? null : permit,
+            permit.Length == 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(reply.Op(2), NumberStyles.Float, CultureInfo.InvariantCulture)),
             retry < 0 ? null : retry, reply.Transition);
     }
 
@@ -35,14 +37,14 @@ public sealed class RedisBreakerStore(IConnectionMultiplexer mux, RedisScripts s
         var o = args.Outcome;
         var reply = await RunAsync(RedisScripts.RecordOutcome, o.Component, defaults, args.Now, args.Channel, args.TransitionEventId,
             o.Success ? "1" : "0", o.Permit ?? "", o.DurationMs is { } d ? d.ToString(CultureInfo.InvariantCulture) : "", o.ErrorType ?? "", o.Agent ?? "");
-        var permit = reply.String("permit_status") switch
+        var permit = reply.Op(2) switch
         {
             "accepted" => PermitStatus.Accepted,
             "invalid" => PermitStatus.Invalid,
             _ => PermitStatus.None,
         };
-        var note = reply.String("note");
-        return new OutcomeResult(reply.View, reply.Bool("failure"), reply.Bool("slow_call"), permit, reply.Transition, note.Length == 0 ? null : note);
+        var note = reply.Op(3);
+        return new OutcomeResult(reply.View, reply.Op(0) == "1", reply.Op(1) == "1", permit, reply.Transition, note.Length == 0 ? null : note);
     }
 
     public async Task<(BreakerView Breaker, BreakerTransition? Transition)> TransitionAsync(string component, BreakerPolicy defaults, TransitionArgs args, CancellationToken cancellationToken = default)
@@ -141,11 +143,10 @@ public sealed class RedisBreakerStore(IConnectionMultiplexer mux, RedisScripts s
         values[4] = eventId;
         values[5] = (long)Options.IdleRetention.TotalMilliseconds;
         values[6] = Options.TransitionsKept;
-        var policy = BreakerPolicyFields.Values(defaults);
-        for (var i = 0; i < policy.Count; i++) values[7 + i] = policy[i];
+        DefaultArgs.GetValue(defaults, static p => BreakerPolicyFields.Values(p).Select(v => (RedisValue)v).ToArray()).CopyTo(values, 7);
         op.CopyTo(values, 18);
         var result = await scripts.EvaluateAsync(script, keys.BreakerKeys(component), values);
-        var reply = Reply.Parse(component, (string)result!, defaults);
+        var reply = Reply.Parse(component, result, defaults);
         if (reply.Created || reply.Transition is not null) Touch(component, now);
         return reply;
     }
@@ -228,52 +229,41 @@ public sealed class RedisBreakerStore(IConnectionMultiplexer mux, RedisScripts s
         return d;
     }
 
-    /// <summary>A script's JSON reply: the record fields, window totals, effective policy, transitions and op-specific fields.</summary>
+    /// <summary>A breaker script's reply (see the layout in Lua/breaker.lib.lua): the record, window totals, transitions and op values.</summary>
     private sealed class Reply
     {
-        private JsonElement _root;
+        private RedisResult[] _values = [];
         public BreakerView View { get; private init; } = null!;
         public BreakerTransition? Transition { get; private init; }
         public bool Created { get; private init; }
 
-        public string String(string name) => _root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
-        public long Long(string name) => _root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? (long)v.GetDouble() : 0;
-        public bool Bool(string name) => _root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
+        /// <summary>Op-specific value <paramref name="i"/> (0-based; reply positions 20..23).</summary>
+        public string Op(int i) => (string?)_values[19 + i] ?? "";
 
-        public static Reply Parse(string component, string json, BreakerPolicy defaults)
+        public static Reply Parse(string component, RedisResult result, BreakerPolicy defaults)
         {
-            var root = JsonDocument.Parse(json).RootElement;
-            long L(string f) => root.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.Number ? (long)v.GetDouble() : 0;
-            string? S(string f) => root.TryGetProperty(f, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-            var policy = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (root.TryGetProperty("policy", out var pe) && pe.ValueKind == JsonValueKind.Object)
-                foreach (var prop in pe.EnumerateObject())
-                    if (prop.Value.ValueKind == JsonValueKind.Number) policy[prop.Name] = prop.Value.GetRawText();
-            var p = BreakerPolicyFields.Merge(defaults, policy);
-
+            var v = (RedisResult[])result!;
+            long L(int i) => long.TryParse((string?)v[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? x
+                : double.TryParse((string?)v[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? (long)d : 0;
+            var p = defaults with { SamplingSeconds = (int)L(16), HalfOpenPermits = (int)L(17), BreakSeconds = (int)L(18) };
             var r = new BreakerRecord
             {
-                State = BreakerService.ParseState(S("st")) ?? BreakerState.Closed,
-                OpenedAtMs = L("oa"), OpenUntilMs = L("ou"), Reason = S("rs"), ChangedBy = S("cb"), ChangedAtMs = L("ca"),
-                BreakMs = L("bm"), Consecutive = L("cf"), ProbeSuccesses = (int)L("ps"), Trips = L("tr"),
+                State = BreakerService.ParseState((string?)v[0]) ?? BreakerState.Closed,
+                OpenedAtMs = L(1), OpenUntilMs = L(2), Reason = (string?)v[3], ChangedBy = (string?)v[4], ChangedAtMs = L(5),
+                BreakMs = L(6), Consecutive = L(7), ProbeSuccesses = (int)L(8), Trips = L(9),
             };
-            var calls = L("calls");
-            var failures = L("failures");
-            var window = new BreakerWindow(calls, failures, L("slow"), BreakerMachine.Ratio(calls, failures), L("distinct"), p.SamplingSeconds);
-
+            var calls = L(10);
+            var failures = L(11);
+            var window = new BreakerWindow(calls, failures, L(12), BreakerMachine.Ratio(calls, failures), L(13), p.SamplingSeconds);
             BreakerTransition? transition = null;
-            // cjson writes an empty table as {}: only an array holds transitions.
-            if (root.TryGetProperty("transitions", out var te) && te.ValueKind == JsonValueKind.Array)
-                foreach (var t in te.EnumerateArray())
-                    transition = CoreJson.Deserialize<BreakerEvent>(t.GetString()!).ToTransition();
-
+            var n = (int)L(23);
+            for (var i = 0; i < n; i++) transition = CoreJson.Deserialize<BreakerEvent>((string)v[24 + i]!).ToTransition();
             return new Reply
             {
-                _root = root,
-                View = BreakerMachine.Compose(component, r, window, (int)L("leased"), p),
+                _values = v,
+                View = BreakerMachine.Compose(component, r, window, (int)L(14), p),
                 Transition = transition,
-                Created = root.TryGetProperty("created", out var ce) && ce.ValueKind == JsonValueKind.True,
+                Created = L(15) == 1,
             };
         }
     }

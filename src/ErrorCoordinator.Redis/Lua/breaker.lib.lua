@@ -6,7 +6,8 @@
 -- KEYS (all in the component's hash tag {cb:<component>}):
 --   [1] state     HASH st, oa (opened_at ms), ou (open_until ms), rs (reason), cb (changed_by), ca (changed_at ms),
 --                 bm (current break ms), cf (consecutive failures), ps (probe successes), tr (trips)
---   [2] window    HASH w0..w9 = "bucket:width:calls:failures:slow", t0..t5 = "bucket:calls" (10 s buckets of the last minute)
+--   [2] window    HASH w0..w9 = "bucket:width:calls:failures:slow", sum = the window's totals as of the last write's bucket
+--                 (same format), t0..t5 = "bucket:calls" (10 s buckets of the last minute)
 --   [3] reporters ZSET agent -> time of its last failure (ms)
 --   [4] permits   ZSET probe permit token -> lease expiry (ms)
 --   [5] policy    HASH stored overrides (failure_ratio, minimum_throughput, ...)
@@ -59,29 +60,41 @@ local WINDOW_DIRTY = {}
 
 local TRANSITIONS = {}
 
-local function split(s)
-  local out = {}
-  for part in string.gmatch(s, '[^:]+') do out[#out + 1] = tonumber(part) end
-  return out
+-- "bucket:width:calls:failures:slow" -> five numbers (no table, no iterator: this runs on every call).
+local function bucket(v)
+  local n, w, c, f, sl = string.match(v, '^(%-?%d+):(%d+):(%d+):(%d+):(%d+)$')
+  return tonumber(n), tonumber(w), tonumber(c), tonumber(f), tonumber(sl)
 end
 
 local function width()
   return math.max(1, math.floor(P.sampling_seconds * 1000 / 10))
 end
 
+-- Window totals at NOW. The window hash keeps "sum" = the totals as of the bucket of the last write; while that is still
+-- the current bucket (no bucket has left the window since), it is exact and the buckets need not be read.
+local TOT = nil
 local function totals()
+  if TOT then return TOT[1], TOT[2], TOT[3] end
   local w = width()
   local current = math.floor(NOW / w)
   local calls, failures, slow = 0, 0, 0
-  for slot = 0, 9 do
-    local v = W['w' .. slot]
-    if v then
-      local b = split(v)
-      if b[2] == w and b[1] > current - 10 and b[1] <= current then
-        calls = calls + b[3]; failures = failures + b[4]; slow = slow + b[5]
+  local sum = W.sum
+  local sn, sw, sc, sf, ss
+  if sum then sn, sw, sc, sf, ss = bucket(sum) end
+  if sw == w and sn == current then
+    calls, failures, slow = sc, sf, ss
+  else
+    for slot = 0, 9 do
+      local v = W['w' .. slot]
+      if v then
+        local n, bw, c, f, sl = bucket(v)
+        if bw == w and n > current - 10 and n <= current then
+          calls = calls + c; failures = failures + f; slow = slow + sl
+        end
       end
     end
   end
+  TOT = { calls, failures, slow }
   return calls, failures, slow
 end
 
@@ -114,6 +127,8 @@ local function close()
   for slot = 0, 9 do
     if W['w' .. slot] then W['w' .. slot] = nil; WINDOW_DIRTY['w' .. slot] = true end
   end
+  if W.sum then W.sum = nil; WINDOW_DIRTY.sum = true end
+  TOT = nil
   redis.call('DEL', KEYS[3], KEYS[4])
 end
 
@@ -159,19 +174,28 @@ local function add_to_window(failure, slow)
   local w = width()
   local n = math.floor(NOW / w)
   local field = 'w' .. (n % 10)
-  local b = W[field] and split(W[field]) or nil
-  if not b or b[1] ~= n or b[2] ~= w then b = { n, w, 0, 0, 0 } end
-  b[3] = b[3] + 1
-  if failure then b[4] = b[4] + 1 end
-  if slow then b[5] = b[5] + 1 end
-  W[field] = string.format('%d:%d:%d:%d:%d', b[1], b[2], b[3], b[4], b[5])
+  local bn, bw, c, f, sl
+  if W[field] then bn, bw, c, f, sl = bucket(W[field]) end
+  if bn ~= n or bw ~= w then c, f, sl = 0, 0, 0 end
+  c = c + 1
+  if failure then f = f + 1 end
+  if slow then sl = sl + 1 end
+  W[field] = string.format('%d:%d:%d:%d:%d', n, w, c, f, sl)
   WINDOW_DIRTY[field] = true
+  TOT = nil
+  W.sum = nil
+  local tc, tf, ts = totals()
+  W.sum = string.format('%d:%d:%d:%d:%d', n, w, tc, tf, ts)
+  WINDOW_DIRTY.sum = true
 
   local tn = math.floor(NOW / 10000)
   local tfield = 't' .. (tn % 6)
-  local t = W[tfield] and split(W[tfield]) or nil
-  if t and t[1] == tn then t[2] = t[2] + 1 else t = { tn, 1 } end
-  W[tfield] = string.format('%d:%d', t[1], t[2])
+  local count = 1
+  if W[tfield] then
+    local tb, tc = string.match(W[tfield], '^(%d+):(%d+)$')
+    if tonumber(tb) == tn then count = tonumber(tc) + 1 end
+  end
+  W[tfield] = string.format('%d:%d', tn, count)
   WINDOW_DIRTY[tfield] = true
 end
 
@@ -190,16 +214,21 @@ local function save()
   for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], IDLE_TTL) end
 end
 
--- The reply: the record's fields as a view needs them, plus op-specific fields in extra.
-local function reply(extra)
+-- The reply, a flat array the store reads by position (no JSON: this runs on every call):
+--   [1] st [2] oa [3] ou [4] rs [5] cb [6] ca [7] bm [8] cf [9] ps [10] tr
+--   [11] calls [12] failures [13] slow [14] distinct reporters [15] permits leased [16] created (1|0)
+--   [17] effective sampling_seconds [18] half_open_permits [19] break_seconds
+--   [20..23] op-specific values (strings)   [24] transition count n   [25..24+n] transition JSON, in order
+local function reply(a, b, c, d)
   local calls, failures, slow = totals()
   local leased = 0
   if S.st == 'half_open' then leased = redis.call('ZCOUNT', KEYS[4], '(' .. NOW, '+inf') end
   local r = {
-    st = S.st, oa = S.oa, ou = S.ou, rs = S.rs, cb = S.cb, ca = S.ca, bm = S.bm, cf = S.cf, ps = S.ps, tr = S.tr,
-    calls = calls, failures = failures, slow = slow, distinct = distinct(), leased = leased,
-    transitions = TRANSITIONS, policy = P, created = (not EXISTS) and SAVED or false,
+    S.st, tostring(S.oa), tostring(S.ou), S.rs, S.cb, tostring(S.ca), tostring(S.bm), tostring(S.cf), tostring(S.ps), tostring(S.tr),
+    calls, failures, slow, distinct(), leased, ((not EXISTS) and SAVED) and 1 or 0,
+    P.sampling_seconds, P.half_open_permits, P.break_seconds,
+    a or '', b or '', c or '', d or '', #TRANSITIONS,
   }
-  for k, v in pairs(extra) do r[k] = v end
-  return cjson.encode(r)
+  for i = 1, #TRANSITIONS do r[#r + 1] = TRANSITIONS[i] end
+  return r
 end

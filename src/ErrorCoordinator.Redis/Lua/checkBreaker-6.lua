@@ -3,12 +3,42 @@
 -- half_open_permits probe permits fleet-wide, each a lease that frees its slot when it expires.
 -- KEYS and common ARGV: see breaker.lib.
 -- ARGV[19] permit token to grant if a probe slot is free   ARGV[20] calling agent ('' when unknown)
--- Returns JSON: the record fields (see breaker.lib reply) plus allowed (bool), permit, permit_expires (ms), retry_after (ms or -1).
+-- Returns the breaker.lib reply; op values: [20] allowed '1'|'0' [21] permit token or '' [22] permit expiry (ms) [23] retry after (ms, -1: none).
+
+-- Fast path, before the shared code: a closed breaker (or one never seen) whose window "sum" is current answers from
+-- four reads, with no writes. Anything else (open, half-open, isolated, a stale sum) takes the full path below.
+do
+  local st = redis.call('HMGET', KEYS[1], 'st', 'oa', 'ou', 'rs', 'cb', 'ca', 'bm', 'cf', 'ps', 'tr')
+  if not st[1] or st[1] == 'closed' then
+    local pol = redis.call('HMGET', KEYS[5], 'sampling_seconds', 'half_open_permits', 'break_seconds')
+    local sampling = tonumber(pol[1]) or tonumber(ARGV[10])
+    local permits = tonumber(pol[2]) or tonumber(ARGV[13])
+    local brk = tonumber(pol[3]) or tonumber(ARGV[11])
+    local now = tonumber(ARGV[1])
+    local w = math.max(1, math.floor(sampling * 1000 / 10))
+    local sum = redis.call('HGET', KEYS[2], 'sum')
+    local c, f, sl = 0, 0, 0
+    local current = not sum
+    if sum then
+      local n, bw, cc, ff, ss = string.match(sum, '^(%-?%d+):(%d+):(%d+):(%d+):(%d+)$')
+      if tonumber(bw) == w and tonumber(n) == math.floor(now / w) then
+        current = true
+        c, f, sl = tonumber(cc), tonumber(ff), tonumber(ss)
+      end
+    end
+    if current then
+      local distinct = redis.call('ZCOUNT', KEYS[3], '(' .. (now - sampling * 1000), '+inf')
+      return { st[1] or 'closed', st[2] or '0', st[3] or '0', st[4] or '', st[5] or '', st[6] or '0', st[7] or '0', st[8] or '0',
+        st[9] or '0', st[10] or '0', c, f, sl, distinct, 0, 0, sampling, permits, brk, '1', '', '0', '-1', 0 }
+    end
+  end
+end
+
 --#include breaker.lib
 
 local token = ARGV[OP]
 if not EXISTS then
-  return reply({ allowed = true, permit = '', permit_expires = 0, retry_after = -1 })
+  return reply('1', '', '0', '-1')
 end
 
 local due = apply_due()
@@ -32,4 +62,4 @@ else
   end
 end
 if due or permit ~= '' then save() end
-return reply({ allowed = allowed, permit = permit, permit_expires = expires, retry_after = retry })
+return reply(allowed and '1' or '0', permit, tostring(expires), tostring(retry))

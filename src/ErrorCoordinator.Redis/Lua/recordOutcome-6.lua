@@ -6,7 +6,7 @@
 -- half-open outcome is counted but decides nothing.
 -- KEYS and common ARGV: see breaker.lib.
 -- ARGV[19] success '1'|'0'  [20] permit token or ''  [21] duration ms or ''  [22] error type or ''  [23] agent or ''
--- Returns JSON: the record fields plus failure (bool), slow_call (bool), permit_status ('none'|'accepted'|'invalid'), note.
+-- Returns the breaker.lib reply; op values: [20] failure '1'|'0' [21] slow '1'|'0' [22] permit 'none'|'accepted'|'invalid' [23] note.
 --#include breaker.lib
 
 local success = ARGV[OP] == '1'
@@ -83,4 +83,4 @@ elseif S.st == 'half_open' then
 end
 
 save()
-return reply({ failure = failure, slow_call = slow, permit_status = permit, note = note })
+return reply(failure and '1' or '0', slow and '1' or '0', permit, note)

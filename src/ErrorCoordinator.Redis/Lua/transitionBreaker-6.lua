@@ -4,7 +4,7 @@
 -- consecutive count, reporters and permits.
 -- KEYS and common ARGV: see breaker.lib.
 -- ARGV[19] 'isolate'|'open'|'reset'  [20] reason  [21] duration ms or ''  [22] agent or ''
--- Returns JSON: the record fields (see breaker.lib reply).
+-- Returns the breaker.lib reply (no op values).
 --#include breaker.lib
 
 local command = ARGV[OP]
@@ -39,4 +39,4 @@ else
   end
 end
 save()
-return reply({})
+return reply()

@@ -16,7 +16,7 @@ public sealed class BreakerEndToEndTests(HttpServerFixture fixture) : IClassFixt
     public async Task Open_deny_half_open_probe_close_through_the_client()
     {
         var c = C();
-        var policy = await Client.CallAsync("configure_breaker", new { component = c, consecutive_failures = 2, break_seconds = 1, max_break_seconds = 4 });
+        var policy = await Client.CallAsync("configure_breaker", new { component = c, consecutive_failures = 2, break_seconds = 3, max_break_seconds = 12 });
         Assert.Equal(2, policy.GetProperty("policy").GetProperty("consecutive_failures").GetInt32());
 
         Assert.True((await Client.CallAsync("check_breaker", new { component = c })).GetProperty("allowed").GetBoolean());
@@ -28,11 +28,14 @@ public sealed class BreakerEndToEndTests(HttpServerFixture fixture) : IClassFixt
 
         var denied = await Client.CallAsync("check_breaker", new { component = c });
         Assert.False(denied.GetProperty("allowed").GetBoolean());
-        Assert.InRange(denied.GetProperty("retry_after_ms").GetInt64(), 1, 1000);
+        Assert.InRange(denied.GetProperty("retry_after_ms").GetInt64(), 1, 3000);
         Assert.Equal(JsonValueKind.Null, denied.GetProperty("permit").ValueKind);
         Assert.Equal("2 consecutive failures (limit 2)", denied.GetProperty("reason").GetString());
 
-        await Task.Delay(1100, TestContext.Current.CancellationToken);
+        // Wait out the break (measured from the server's own transition time).
+        var reopensAt = opened.GetProperty("transition").GetProperty("at").GetDateTimeOffset().AddSeconds(3.1);
+        var wait = reopensAt - DateTimeOffset.UtcNow;
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, TestContext.Current.CancellationToken);
         var probe = await Client.CallAsync("check_breaker", new { component = c, agent = "prober" });
         Assert.Equal("half_open", probe.GetProperty("state").GetString());
         Assert.True(probe.GetProperty("allowed").GetBoolean());

@@ -161,10 +161,18 @@ public abstract class BreakerContractTests : IAsyncLifetime
         Time.Advance(TimeSpan.FromSeconds(15));
         for (var i = 0; i < 3; i++) await Succeed(c);
         Assert.Equal(9, (await Breakers.GetAsync(c)).Window.Calls);
+        Assert.Equal(9, (await Breakers.CheckAsync(c)).Breaker.Window.Calls);
         Time.Advance(TimeSpan.FromSeconds(16)); // the first six are now older than 30 s
         var w = (await Breakers.GetAsync(c)).Window;
         Assert.Equal(3, w.Calls);
         Assert.Equal(0, w.Failures);
+        // check_breaker reads the same totals (no write since the slide: its stored sum is stale and must not be used).
+        var checkedWindow = (await Breakers.CheckAsync(c)).Breaker.Window;
+        Assert.Equal(3, checkedWindow.Calls);
+        Assert.Equal(0, checkedWindow.Failures);
+        Assert.Equal(0, checkedWindow.DistinctReporters); // the failures were 31 s ago
+        Time.Advance(TimeSpan.FromSeconds(20));
+        Assert.Equal(0, (await Breakers.CheckAsync(c)).Breaker.Window.Calls);
         for (var i = 0; i < 6; i++) await Fail(c); // 9 calls: still under minimum throughput
         Assert.Equal(BreakerState.Closed, (await Breakers.GetAsync(c)).State);
     }
