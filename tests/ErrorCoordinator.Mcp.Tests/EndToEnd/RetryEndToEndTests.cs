@@ -134,3 +134,29 @@ public sealed class RetryRedisHttpEndToEndTests(RedisHttpServerFixture fixture) 
 {
     protected override McpClient Client => fixture.Client;
 }
+
+/// <summary>The background sweep of a running server returns a crashed worker's task to the queue while nobody claims.</summary>
+public sealed class RetrySweepEndToEndTests
+{
+    [Fact]
+    public async Task An_expired_lease_goes_back_to_pending_without_any_claim()
+    {
+        await using var client = await McpClients.StdioAsync(["--set", "ErrorCoordinator:Retries:SweepInterval=00:00:00.200"], null);
+        var component = "svc-" + Guid.NewGuid().ToString("N")[..8];
+        await client.CallAsync("enqueue_retry", new { task_id = "sweep-1", agent = "a", error_type = "E", message = "m", component, base_delay_ms = 0 });
+        var claim = await client.CallAsync("claim_retries", new { worker = "crashes", lease_seconds = 1, component });
+        Assert.Single(claim.GetProperty("tasks").EnumerateArray());
+        Assert.Equal(1, (await client.CallAsync("retry_stats", new { component })).GetProperty("in_flight").GetInt64());
+
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        JsonElement stats;
+        do
+        {
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            stats = await client.CallAsync("retry_stats", new { component });
+        } while (stats.GetProperty("in_flight").GetInt64() != 0 && DateTime.UtcNow < deadline);
+        Assert.Equal(0, stats.GetProperty("in_flight").GetInt64());
+        Assert.Equal(1, stats.GetProperty("pending").GetInt64());
+        Assert.Equal(1, stats.GetProperty("due_now").GetInt64());
+    }
+}
