@@ -143,7 +143,7 @@ public sealed class RetryService(
                 Log.DeadLettered(logger, taskId, DeadLetterReasons.AttemptsExhausted);
                 break;
         }
-        return new EnqueueResult(outcome.Status, outcome.Task, outcome.Budget, Describe(outcome, component));
+        return new EnqueueResult(outcome.Status, outcome.Task, outcome.Budget, Describe(outcome, component, Options.BudgetMinRetriesPerMinute));
     }
 
     public async Task<ClaimResult> ClaimAsync(string worker, int? max = null, int? leaseSeconds = null, string? agent = null, string? component = null, CancellationToken cancellationToken = default)
@@ -375,13 +375,14 @@ public sealed class RetryService(
 
     private BudgetCheck Budget(long outcomes) => new(outcomes, Options.BudgetRatio, Options.BudgetMinRetriesPerMinute, RetryDefaults.BudgetWindow);
 
-    private static string Describe(EnqueueOutcome o, string component) => o.Status switch
+    private static string Describe(EnqueueOutcome o, string component, int floor) => o.Status switch
     {
         EnqueueStatus.Scheduled => $"Attempt {o.Task!.Attempt} scheduled for {o.Task.RetryAt:O}.",
         EnqueueStatus.Duplicate => $"Already queued under this idempotency key: attempt {o.Task!.Attempt}, {o.Task.State.ToString().ToLowerInvariant()}, due {o.Task.RetryAt:O}. Nothing was added.",
         EnqueueStatus.DeadLettered => "max_attempts is 0: the task went straight to the dead-letter queue (attempts exhausted).",
-        EnqueueStatus.BudgetExhausted => $"Retry budget of {component} exhausted: {o.Budget!.Retries} retries in the last minute against {o.Budget.Outcomes} outcomes " +
-                                         $"allow at most {o.Budget.Allowed} ({o.Budget.Limit:P0}, at least {o.Budget.Allowed} per minute). Do not retry now; fail the task upward or try later.",
+        EnqueueStatus.BudgetExhausted => $"Retry budget of {component} exhausted: {o.Budget!.Retries} retries in the last minute; {o.Budget.Outcomes} outcomes in the last minute " +
+                                         $"allow at most {o.Budget.Allowed} ({o.Budget.Limit.ToString("P0", System.Globalization.CultureInfo.InvariantCulture)} of outcomes, at least {floor} per minute). " +
+                                         "Do not retry now: fail the task upward, or try again later.",
         EnqueueStatus.QueueFull => "The retry queue is full; the task was not queued.",
         _ => o.Status.ToString(),
     };

@@ -17,7 +17,9 @@ public static class ErrorCoordinationServiceCollectionExtensions
         "across the fleet, query_errors for individual events, and update_error_group to resolve or ignore a group. " +
         "Before calling a dependency, call check_breaker; when allowed, make the call and report it with record_outcome (pass the permit when probing a half-open breaker). " +
         "Use trip_breaker / reset_breaker to isolate or restore a component, configure_breaker to set its policy, list_breakers to see what is open, " +
-        "and report_agent_status when an agent starts, completes or crashes.";
+        "and report_agent_status when an agent starts, completes or crashes. " +
+        "Hand a failed task to the shared retry queue with enqueue_retry instead of retrying it in a loop; workers take due tasks with claim_retries, " +
+        "finish each with complete_retry (heartbeat long ones with extend_lease), and list_dead_letters / replay_dead_letter handle what could not be retried.";
 
     /// <summary>Every capability's services and the store chosen by configuration (Redis when configured, else the embedded store).</summary>
     public static IServiceCollection AddErrorCoordination(this IServiceCollection services, IConfiguration configuration)

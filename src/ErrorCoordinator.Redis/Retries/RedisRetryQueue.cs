@@ -149,34 +149,39 @@ public sealed class RedisRetryQueue(IConnectionMultiplexer mux, KeySchema keys, 
             max = cursor.Score;
             after = cursor.Member;
         }
-        var items = new List<RetryTask>();
+        var matched = new List<(string Meta, string Id, double Score)>();
         var batch = Math.Max(query.Limit * 2, 50);
         var skip = 0;
         (double Score, string Id)? last = null;
-        // Filtered pages read in batches; at most 20 batches per page, then the cursor continues from where the scan stopped.
-        for (var round = 0; round < 20; round++)
+        string? next = null;
+        // Newest first, read in batches; a filtered page reads at most 20 batches, then the cursor continues where the scan stopped.
+        for (var round = 0; round < 20 && matched.Count < query.Limit; round++)
         {
             var entries = await db.SortedSetRangeByScoreWithScoresAsync(keys.RetryDeadLetters, double.NegativeInfinity, max, Exclude.None, Order.Descending, skip, batch).ConfigureAwait(false);
-            if (entries.Length == 0) return new Page<RetryTask>(items, null);
             skip += entries.Length;
             var fresh = entries.Where(e => after is null || e.Score < max || string.CompareOrdinal(e.Element.ToString(), after) < 0).ToList();
             var metas = fresh.Count == 0 ? [] : await db.HashGetAsync(keys.RetryTasks, fresh.Select(e => e.Element).ToArray()).ConfigureAwait(false);
-            for (var i = 0; i < fresh.Count; i++)
+            for (var i = 0; i < fresh.Count && matched.Count < query.Limit; i++)
             {
                 last = (fresh[i].Score, fresh[i].Element.ToString());
                 if (metas[i].IsNull) continue;
                 var meta = CoreJson.Deserialize<StoredTask>(metas[i].ToString());
                 if (query.Agent is not null && meta.Agent != query.Agent || query.Component is not null && meta.Component != query.Component) continue;
-                items.Add(await GetAsync(meta.TaskId, cancellationToken).ConfigureAwait(false) ?? meta.ToTask(null, []));
-                if (items.Count == query.Limit)
-                {
-                    var more = i + 1 < fresh.Count || entries.Length == batch;
-                    return new Page<RetryTask>(items, more ? new IndexCursor(fresh[i].Score, fresh[i].Element.ToString()).Encode() : null);
-                }
+                matched.Add((metas[i].ToString(), meta.TaskId, fresh[i].Score));
+                if (matched.Count == query.Limit && (i + 1 < fresh.Count || entries.Length == batch))
+                    next = new IndexCursor(fresh[i].Score, meta.TaskId).Encode();
             }
-            if (entries.Length < batch) return new Page<RetryTask>(items, null);
+            if (entries.Length < batch) break;
+            if (matched.Count < query.Limit && round == 19 && last is { } p) next = new IndexCursor(p.Score, p.Id).Encode();
         }
-        return new Page<RetryTask>(items, last is { } p ? new IndexCursor(p.Score, p.Id).Encode() : null);
+        if (matched.Count == 0) return new Page<RetryTask>([], next);
+        var ids = matched.Select(m => (RedisValue)m.Id).ToArray();
+        var payloads = db.HashGetAsync(keys.RetryPayloads, ids);
+        var histories = db.HashGetAsync(keys.RetryHistory, ids);
+        await Task.WhenAll(payloads, histories).ConfigureAwait(false);
+        var items = matched.Select((m, i) => ToTask(m.Meta, payloads.Result[i].IsNull ? null : payloads.Result[i].ToString(),
+            histories.Result[i].IsNull ? null : histories.Result[i].ToString())).ToList();
+        return new Page<RetryTask>(items, next);
     }
 
     public async Task<ReplayOutcome> ReplayAsync(ReplayCommand c, CancellationToken cancellationToken = default)
