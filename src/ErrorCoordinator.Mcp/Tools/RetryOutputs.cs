@@ -67,7 +67,7 @@ public sealed record ClaimRetriesOutput(
 
 public sealed record HistoryEntryOutput(
     DateTimeOffset At,
-    [property: Description("enqueued | claimed | succeeded | failed | fatal | lease_expired | deferred | replayed | dead_lettered")] string Event,
+    [property: Description("enqueued | failed | fatal | lease_expired | deferred | replayed | dead_lettered; each delivery appears once, by its outcome, with its worker and delivery number")] string Event,
     int Attempt,
     int Delivery,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Worker,

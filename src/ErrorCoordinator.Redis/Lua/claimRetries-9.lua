@@ -1,6 +1,8 @@
 --[[
 claimRetries: first returns expired leases to due (the reaper), then leases up to ARGV[3] due tasks in due order,
 counting a delivery on each. A task already delivered max_attempts times is dead-lettered instead of handed out.
+A delivery enters the task's history with its outcome (failed, fatal, lease_expired, deferred; success forgets the task),
+which names the worker and the delivery number, so the claim itself writes no history entry.
 Only due entries are read (ZRANGEBYSCORE -inf now LIMIT): the cost does not grow with tasks that are not yet due.
 
 KEYS[1] due        ZSET taskId -> due time (Unix ms)
@@ -57,7 +59,6 @@ for i, id in ipairs(ids) do
       redis.call('ZADD', INF, m.lease_until, id)
       bump(m, 'inflight', 1)
       bump(m, 'deliveries', 1)
-      append(id, { at = now, event = 'claimed', attempt = m.attempt, delivery = m.deliveries, worker = m.worker }, L.hist)
       out[#out + 1] = cjson.encode(m)
       out[#out + 1] = redis.call('HGET', PAY, id)
       claimed = claimed + 1

@@ -1,6 +1,6 @@
 --[[
 completeRetry: applies a worker's outcome to a task it holds a current lease on.
-succeeded: publishes retry_success and forgets the task. fatal: dead-letters it at once (a poison pill).
+succeeded: publishes retry_success and forgets the task (its history with it). fatal: dead-letters it at once (a poison pill).
 failed: records the error signature against the worker; dead-letters when the same signature failed on ARGV[23] distinct
 workers (poison pill), when the attempt was the last (attempts exhausted) or when the component's retry budget is spent;
 otherwise schedules the next attempt after ARGV[10] ms and publishes retry_scheduled.
@@ -45,11 +45,6 @@ if expected >= 0 and (m.attempt ~= expected or m.component ~= ARGV[14]) then ret
 redis.call('ZREM', INF, id)
 bump(m, 'inflight', -1)
 local worker = m.worker
-local entry = { at = now, event = outcome, attempt = m.attempt, delivery = m.deliveries, worker = worker }
-if ARGV[6] ~= '' then entry.error_type = ARGV[6] end
-if ARGV[7] ~= '' then entry.error = ARGV[7] end
-if ARGV[8] ~= '' then entry.signature = ARGV[8] end
-append(id, entry, L.hist)
 m.state = 'pending'
 m.lease = nil
 m.lease_until = nil
@@ -64,10 +59,16 @@ if outcome == 'succeeded' then
   local ev = event('retry_success', eid, m, iso)
   ev.worker = worker
   emit(ARGV[17], ev, L.audit)
-  local h = redis.call('HGET', HIST, id)
   forget(m)
-  return { 'ok', 'succeeded', cjson.encode(m), 0, 0, h }
+  return { 'ok', 'succeeded', cjson.encode(m), 0, 0, false }
 end
+
+-- failed or fatal: the attempt and its error go into the history.
+local entry = { at = now, event = outcome, attempt = m.attempt, delivery = m.deliveries, worker = worker }
+if ARGV[6] ~= '' then entry.error_type = ARGV[6] end
+if ARGV[7] ~= '' then entry.error = ARGV[7] end
+if ARGV[8] ~= '' then entry.signature = ARGV[8] end
+append(id, entry, L.hist)
 if outcome == 'fatal' then
   local detail = ARGV[7]
   if detail == '' then detail = 'reported fatal by ' .. worker end

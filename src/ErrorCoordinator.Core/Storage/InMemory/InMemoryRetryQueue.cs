@@ -106,8 +106,8 @@ public sealed class InMemoryRetryQueue(InMemoryEventBus bus) : IRetryQueue
                 var until = command.Now + command.Lease;
                 var leased = task with
                 {
+                    // The delivery enters the history with its outcome (failed, fatal, lease_expired, deferred), as in Redis.
                     State = RetryTaskState.InFlight, Lease = lease, Worker = command.Worker, LeaseUntil = until, Deliveries = task.Deliveries + 1,
-                    History = Append(task.History, new RetryHistoryEntry { At = command.Now, Event = "claimed", Attempt = task.Attempt, Delivery = task.Deliveries + 1, Worker = command.Worker }, command.Limits.HistoryPerTask),
                 };
                 _tasks[id] = leased;
                 _inFlight.Add((until.ToUnixTimeMilliseconds(), id));
