@@ -159,7 +159,7 @@ internal static class RetryBench
                     {
                         await seed.EnqueueAsync("due-" + i, 0, publish: false); // the newest retry sits behind every pending one
                         var t0 = Stopwatch.GetTimestamp();
-                        pops += await seed.ClaimAsync(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                        pops += await seed.ClaimAsync(TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds());
                         ticks[i] = Stopwatch.GetTimestamp() - t0;
                     }
                     var rt = (double)(mux.OperationCount - before - samples) / samples;
@@ -338,7 +338,7 @@ internal static class RetryBench
         private static string Item(string id, long retryAfter) => JsonSerializer.Serialize(new
         {
             taskId = id, projectId = "proj", agent = "agent-1", error = "upstream timed out", attempt = 1, retryAfter,
-            timestamp = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            timestamp = TimeProvider.System.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
         });
 
         public async Task EnqueueAsync(string id, long retryAfter, bool publish = true)

@@ -12,8 +12,10 @@ namespace ErrorCoordinator.Mcp.Tools;
 [McpServerToolType]
 public sealed class RetryTools(RetryService retries)
 {
+    // Not idempotent as MCP means it: the idempotency key dedupes only while the task is queued; once it has left the
+    // queue (or the budget has room again) the same call enqueues again.
     [McpServerTool(Name = "enqueue_retry", Title = "Queue a failed task for retry", UseStructuredContent = true, OutputSchemaType = typeof(EnqueueRetryOutput),
-        ReadOnly = false, Idempotent = true, Destructive = false, OpenWorld = false)]
+        ReadOnly = false, Idempotent = false, Destructive = false, OpenWorld = false)]
     [Description("Hand a failed task to the fleet's shared retry queue instead of retrying it yourself. It becomes due after a backoff delay " +
                  "and any worker picks it up with claim_retries. Refused (rejected: budget_exhausted) when the component's retries in the last minute " +
                  "would exceed 10% of its outcomes: then fail the task upward instead. Calling again with the same idempotency_key while the task is " +
@@ -84,7 +86,7 @@ public sealed class RetryTools(RetryService retries)
             });
 
     [McpServerTool(Name = "extend_lease", Title = "Extend a retry lease", UseStructuredContent = true, OutputSchemaType = typeof(ExtendLeaseOutput),
-        ReadOnly = false, Idempotent = true, Destructive = false, OpenWorld = false)]
+        ReadOnly = false, Idempotent = false, Destructive = false, OpenWorld = false)]
     [Description("Heartbeat for a long-running task: moves your lease's deadline to now + seconds so the task is not handed to another worker. " +
                  "Refused when the lease is not the current one or has already expired.")]
     public Task<CallToolResult> ExtendLease(

@@ -116,6 +116,9 @@ public abstract class RetryScenarios
             Assert.NotNull(tool.ProtocolTool.OutputSchema);
         }
         Assert.True(tools["purge_dead_letters"].ProtocolTool.Annotations!.DestructiveHint);
+        Assert.True(tools["purge_dead_letters"].ProtocolTool.Annotations!.IdempotentHint);
+        Assert.False(tools["enqueue_retry"].ProtocolTool.Annotations!.IdempotentHint);
+        Assert.False(tools["enqueue_retry"].ProtocolTool.Annotations!.DestructiveHint);
         Assert.True(tools["retry_stats"].ProtocolTool.Annotations!.ReadOnlyHint);
         Assert.True(tools["list_dead_letters"].ProtocolTool.Annotations!.ReadOnlyHint);
         Assert.False(tools["claim_retries"].ProtocolTool.Annotations!.ReadOnlyHint);
