@@ -2,11 +2,16 @@
 -- Not a script of its own: RedisScripts pastes it where a script says "--#include retryQueue.lib".
 local DUE, INF, TASKS, PAY, HIST, IDEM, DLQ, STATS, AUDIT = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 
--- Counters for everything, the task's agent and its component.
+-- Counters for everything, the task's agent and its component. A field back at 0 is removed (a missing field reads 0),
+-- so the per-agent and per-component gauges (pending, inflight, dead) last only while that scope has tasks.
+local function incr(field, d)
+  if redis.call('HINCRBY', STATS, field, d) == 0 then redis.call('HDEL', STATS, field) end
+end
+
 local function bump(m, name, d)
-  redis.call('HINCRBY', STATS, name, d)
-  redis.call('HINCRBY', STATS, name .. '|a|' .. m.agent, d)
-  redis.call('HINCRBY', STATS, name .. '|c|' .. m.component, d)
+  incr(name, d)
+  incr(name .. '|a|' .. m.agent, d)
+  incr(name .. '|c|' .. m.component, d)
 end
 
 local function load(id)
