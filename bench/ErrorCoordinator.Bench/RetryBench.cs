@@ -23,6 +23,8 @@ internal static class RetryBench
     private static readonly int[] Concurrencies = [1, 64];
     private static readonly int[] PendingSizes = [1_000, 100_000];
     private const int Components = 64;
+    /// <summary>Items in the original-style list before its pop phase (about 200 MB in Redis at most, released after the phase).</summary>
+    private const int SeedFill = 1_000_000;
     /// <summary>Claims run before each latency measurement and not recorded (JIT, connection, script cache).</summary>
     private const int Warmup = 300;
 
@@ -101,11 +103,12 @@ internal static class RetryBench
                 using (var mux = await RedisConnector.ConnectAsync(redis, cancellationToken: ct))
                 {
                     var seed = new SeedQueue(mux, seedPrefix);
-                    await seed.FillAsync(400_000, 0); // pipelined, cheap: enough for the fastest phase
+                    await seed.FillAsync(SeedFill, 0); // pipelined, cheap: more than the fastest phase pops
                     phases.Add(await MeasureAsync("seed lpop", c, mux, server, async _ =>
                     {
                         if (await seed.ClaimAsync(long.MaxValue) == 0) throw new InvalidOperationException("the list ran dry");
                     }, warmup, measure, ct));
+                    await seed.DropAsync();
                 }
             }
 
@@ -355,6 +358,8 @@ internal static class RetryBench
                 await _db.ListRightPushAsync(_queue, values);
             }
         }
+
+        public Task DropAsync() => _db.KeyDeleteAsync(_queue);
 
         /// <summary>processRetryQueue until one due item is popped: returns the number of pops (0 when the list was empty).</summary>
         public async Task<long> ClaimAsync(long nowMs)
