@@ -157,26 +157,42 @@ public sealed class RetryService(
         component = OptionalName("component", component);
 
         var now = time.GetUtcNow();
-        var claim = await queue.ClaimAsync(new ClaimCommand(worker, n, TimeSpan.FromSeconds(lease), agent, component, now,
-            Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), NewEventId(now), Options.ToLimits(), Channels), cancellationToken);
-
-        // A task whose component breaker is open (or isolated) is not handed out: it waits for the breaker's retry-after.
-        var deferrals = new List<Deferral>();
+        var handed = new List<RetryTask>(n);
+        var views = new Dictionary<string, BreakerView>(StringComparer.Ordinal);
         var blocked = new List<string>();
-        var views = await Task.WhenAll(claim.Tasks.Select(t => t.Component).Distinct(StringComparer.Ordinal).Select(c => breakers.GetAsync(c, cancellationToken)));
-        foreach (var breaker in views)
+        int deferred = 0, reaped = 0, dead = 0;
+        // A task whose component breaker is open (or isolated) is not handed out: it waits for the breaker's retry-after.
+        // When a round deferred tasks, claim again for the free slots (at most three rounds), so tasks behind an open
+        // breaker do not hide due tasks of other components.
+        for (var round = 0; round < 3 && handed.Count < n; round++)
         {
-            var c = breaker.Component;
-            if (breaker.State is not (BreakerState.Open or BreakerState.Isolated)) continue;
-            blocked.Add(c);
-            var until = breaker.RetryAfterMs(now) is { } ms ? now.AddMilliseconds(Math.Max(ms, 1)) : now.AddSeconds(Options.BreakerDeferSeconds);
-            foreach (var t in claim.Tasks.Where(t => t.Component == c))
-                deferrals.Add(new Deferral(t.TaskId, t.Lease!, until, $"breaker {c} is {breaker.State.ToString().ToLowerInvariant()}"));
+            var claim = await queue.ClaimAsync(new ClaimCommand(worker, n - handed.Count, TimeSpan.FromSeconds(lease), agent, component, now,
+                Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), NewEventId(now), Options.ToLimits(), Channels), cancellationToken);
+            reaped += claim.Reaped;
+            dead += claim.DeadLettered;
+            if (claim.Tasks.Count == 0) break;
+
+            var unknown = claim.Tasks.Select(t => t.Component).Distinct(StringComparer.Ordinal).Where(c => !views.ContainsKey(c)).ToList();
+            foreach (var view in await Task.WhenAll(unknown.Select(c => breakers.GetAsync(c, cancellationToken)))) views[view.Component] = view;
+
+            var deferrals = new List<Deferral>();
+            foreach (var t in claim.Tasks)
+            {
+                var breaker = views[t.Component];
+                if (breaker.State is not (BreakerState.Open or BreakerState.Isolated))
+                {
+                    handed.Add(t);
+                    continue;
+                }
+                if (!blocked.Contains(t.Component)) blocked.Add(t.Component);
+                var until = breaker.RetryAfterMs(now) is { } ms ? now.AddMilliseconds(Math.Max(ms, 1)) : now.AddSeconds(Options.BreakerDeferSeconds);
+                deferrals.Add(new Deferral(t.TaskId, t.Lease!, until, $"breaker {t.Component} is {breaker.State.ToString().ToLowerInvariant()}"));
+            }
+            if (deferrals.Count == 0) break;
+            deferred += await queue.DeferAsync(deferrals, now, Options.HistoryPerTask, cancellationToken);
         }
-        var deferred = deferrals.Count == 0 ? 0 : await queue.DeferAsync(deferrals, now, Options.HistoryPerTask, cancellationToken);
-        var handed = blocked.Count == 0 ? claim.Tasks : claim.Tasks.Where(t => !blocked.Contains(t.Component)).ToList();
-        Log.Claimed(logger, worker, handed.Count, deferred, claim.Reaped);
-        return new ClaimResult(handed, deferred, blocked, claim.Reaped, claim.DeadLettered);
+        Log.Claimed(logger, worker, handed.Count, deferred, reaped);
+        return new ClaimResult(handed, deferred, blocked, reaped, dead);
     }
 
     public async Task<CompleteResult> CompleteAsync(string taskId, string lease, string outcome, string? error = null, string? errorType = null, CancellationToken cancellationToken = default)

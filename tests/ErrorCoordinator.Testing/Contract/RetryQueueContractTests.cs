@@ -426,6 +426,25 @@ public abstract class RetryQueueContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tasks_deferred_behind_an_open_breaker_do_not_hide_due_tasks_of_other_components()
+    {
+        var open = C();
+        var free = C();
+        foreach (var id in new[] { "a1", "a2", "a3" }) await Enqueue(id, open, baseDelayMs: 0);
+        await Enqueue("b1", free, baseDelayMs: 0);
+        await Breakers.OpenAsync(open, "down", TimeSpan.FromSeconds(30));
+
+        var claim = await Retries.ClaimAsync("w1", 2);
+        Assert.Equal(["b1"], claim.Tasks.Select(t => t.TaskId));
+        Assert.Equal(3, claim.Deferred);
+        Assert.Equal([open], claim.DeferredComponents);
+        var stats = await Retries.StatsAsync(component: open);
+        Assert.Equal(3, stats.Counts.Pending);
+        Assert.Equal(0, stats.Counts.DueNow);
+        Assert.Equal(0, stats.Counts.Deliveries);
+    }
+
+    [Fact]
     public async Task Tasks_behind_an_isolated_breaker_without_end_wait_the_configured_deferral()
     {
         var c = C();
