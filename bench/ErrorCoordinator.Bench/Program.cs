@@ -80,6 +80,8 @@ internal static class Program
                 redis = privateRedis.Configuration;
             }
             if (options.TrainingOnly) return await TrainingBench.RunAsync(options, redis, privateRedis is not null, cts.Token);
+            if (options.RetriesOnly)
+                return await RetryBench.RunAsync(redis, privateRedis is not null, options.Seconds, options.Warmup, options.Quick, cts.Token);
             return await RunAsync(options, redis, privateRedis is not null, cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -523,6 +525,7 @@ internal sealed record Options
     public bool SignaturesOnly { get; private init; }
     public bool TrainingOnly { get; private init; }
     public bool BreakersOnly { get; private init; }
+    public bool RetriesOnly { get; private init; }
 
     public const string Usage =
         "usage: ErrorCoordinator.Bench [--seconds N] [--warmup N] [--redis URL] [--quick] [--json FILE]\n" +
@@ -535,13 +538,14 @@ internal sealed record Options
         "  --datasets DIR      Loghub-2k datasets for the signature engines (default ../shared/datasets/loghub-2k)\n" +
         "  --signatures-only   only the signature engines (GA and messages/s), no Redis\n" +
         "  --training-only     only report_training_metric vs its seed-style baseline and the PING floor\n" +
-        "  --breakers-only     only check_breaker / record_outcome against the PING floor and the original read-then-write breaker";
+        "  --breakers-only     only check_breaker / record_outcome against the PING floor and the original read-then-write breaker\n" +
+        "  --retries-only      only the retry queue (enqueue, claim+complete, claim latency at 1,000 and 100,000 pending)";
 
     public static Options Parse(string[] args)
     {
         double? seconds = null, warmup = null;
         string? redis = null, json = null, datasets = null;
-        bool quick = false, help = false, signaturesOnly = false, trainingOnly = false, breakersOnly = false;
+        bool quick = false, help = false, signaturesOnly = false, trainingOnly = false, breakersOnly = false, retriesOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -558,6 +562,7 @@ internal sealed record Options
                 case "--signatures-only": signaturesOnly = true; break;
                 case "--training-only": trainingOnly = true; break;
                 case "--breakers-only": breakersOnly = true; break;
+                case "--retries-only": retriesOnly = true; break;
                 case "-h" or "--help": help = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
@@ -575,6 +580,7 @@ internal sealed record Options
             SignaturesOnly = signaturesOnly,
             TrainingOnly = trainingOnly,
             BreakersOnly = breakersOnly,
+            RetriesOnly = retriesOnly,
         };
     }
 }

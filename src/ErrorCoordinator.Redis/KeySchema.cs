@@ -100,6 +100,39 @@ public sealed class KeySchema
 
     /// <summary>ZSET component -> last change (Unix ms): the directory list_breakers pages through.</summary>
     public RedisKey BreakerIndex => Prefix + "{cb}:index";
+    // ---- Retry queue -------------------------------------------------------------------------------------------
+    // Every retry-queue key shares the hash tag {rq}, so each queue script may touch them together (cluster-safe).
+
+    private string Rq => Prefix + "{rq}:";
+
+    /// <summary>ZSET taskId scored by due time (Unix ms): pending tasks.</summary>
+    public RedisKey RetryDue => Rq + "due";
+    /// <summary>ZSET taskId scored by lease deadline (Unix ms): tasks a worker holds.</summary>
+    public RedisKey RetryInFlight => Rq + "inflight";
+    /// <summary>HASH taskId -> task JSON (state, attempt, deliveries, lease, failure workers ...).</summary>
+    public RedisKey RetryTasks => Rq + "tasks";
+    /// <summary>HASH taskId -> the caller's payload.</summary>
+    public RedisKey RetryPayloads => Rq + "payloads";
+    /// <summary>HASH taskId -> JSON array of history entries, capped per task.</summary>
+    public RedisKey RetryHistory => Rq + "history";
+    /// <summary>HASH idempotency key -> taskId, while the task is pending or in flight.</summary>
+    public RedisKey RetryIdempotency => Rq + "idem";
+    /// <summary>ZSET taskId scored by dead-lettered time (Unix ms), capped by age and count.</summary>
+    public RedisKey RetryDeadLetters => Rq + "dlq";
+    /// <summary>HASH of counters: name, name|a|&lt;agent&gt;, name|c|&lt;component&gt;.</summary>
+    public RedisKey RetryStats => Rq + "stats";
+    /// <summary>STREAM of queue events (JSON), capped.</summary>
+    public RedisKey RetryAudit => Rq + "audit";
+    /// <summary>ZSET of one component's retries in the budget window (scored by Unix ms), with a TTL.</summary>
+    public RedisKey RetryBudget(string? component) => Rq + "budget:" + (component is null ? Absent : Encode(component));
+    /// <summary>ZSET of dead letters replayed in the last minute (the fleet-wide replay rate).</summary>
+    public RedisKey RetryReplays => Rq + "replays";
+
+    /// <summary>The keys every queue script takes first, in this order.</summary>
+    public RedisKey[] RetryQueueKeys() =>
+        [RetryDue, RetryInFlight, RetryTasks, RetryPayloads, RetryHistory, RetryIdempotency, RetryDeadLetters, RetryStats, RetryAudit];
+
+    // ---- end of retry queue ---------------------------------------------------------------------------------------
 
     /// <summary>
     /// Percent-encodes every character outside <c>[A-Za-z0-9._-]</c> as the %XX of its UTF-8 bytes, so a name

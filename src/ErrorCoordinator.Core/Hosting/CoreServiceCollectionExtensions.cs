@@ -1,6 +1,7 @@
 using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
+using ErrorCoordinator.Core.Retries;
 using ErrorCoordinator.Core.Scrubbing;
 using ErrorCoordinator.Core.Signatures;
 using ErrorCoordinator.Core.Storage.InMemory;
@@ -76,6 +77,18 @@ public static class CoreServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>The leased retry queue: options (validated at start), the jitter source and the service. Needs <see cref="AddBreakers"/>.</summary>
+    public static IServiceCollection AddRetries(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<RetryOptions>().Bind(configuration.GetSection(RetryOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => o.IsConsistent(), "ErrorCoordinator:Retries: DefaultBaseDelayMs must not exceed DefaultMaxDelayMs, DeadLetterMaxAge and SweepInterval must be positive, OutcomeCountCacheTtl between 0 and 1 minute.")
+            .ValidateOnStart();
+        services.TryAddSingleton<IRandomSource, SystemRandomSource>();
+        services.TryAddSingleton<RetryService>();
+        return services;
+    }
+
     private static bool TryValidatePolicy(BreakerPolicy policy)
     {
         try
@@ -97,6 +110,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IEventBus>(sp => sp.GetRequiredService<InMemoryEventBus>());
         services.TryAddSingleton<IErrorStore, InMemoryErrorStore>();
         services.TryAddSingleton<IBreakerStore, InMemoryBreakerStore>();
+        services.TryAddSingleton<IRetryQueue, InMemoryRetryQueue>();
         return services;
     }
 

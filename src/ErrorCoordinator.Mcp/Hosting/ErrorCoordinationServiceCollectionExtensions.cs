@@ -20,13 +20,17 @@ public static class ErrorCoordinationServiceCollectionExtensions
         "Use trip_breaker / reset_breaker to isolate or restore a component, configure_breaker to set its policy, list_breakers to see what is open, " +
         "and report_agent_status when an agent starts, completes or crashes. " +
         "Training jobs call report_training_metric every step (it answers the anomalies: NaN/Inf loss, gradient explosion, and what to do); " +
-        "call probe_gpu before placing GPU work or after a CUDA error (GPU memory exhaustion opens the gpu_tasks breaker).";
+        "call probe_gpu before placing GPU work or after a CUDA error (GPU memory exhaustion opens the gpu_tasks breaker). " +
+        "Hand a failed task to the shared retry queue with enqueue_retry instead of retrying it in a loop; workers take due tasks with claim_retries, " +
+        "finish each with complete_retry (heartbeat long ones with extend_lease), and list_dead_letters / replay_dead_letter handle what could not be retried.";
 
     /// <summary>Every capability's services and the store chosen by configuration (Redis when configured, else the embedded store).</summary>
     public static IServiceCollection AddErrorCoordination(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddErrorReporting(configuration);
         services.AddBreakers(configuration);
+        services.AddRetries(configuration);
+        services.AddHostedService<RetrySweepService>();
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage.UsesRedis) services.AddRedisStorage(storage);
         else services.AddInMemoryStores();
@@ -66,6 +70,7 @@ public static class ErrorCoordinationServiceCollectionExtensions
             .WithTools<BreakerTools>(McpJson.Options)
             .WithTools<GpuTools>(McpJson.Options)
             .WithTools(TrainingTools.Create())
+            .WithTools<RetryTools>(McpJson.Options)
             .WithResources<ErrorResources>()
             .WithResources<BreakerResources>()
             .WithResources<GpuTrainingResources>()

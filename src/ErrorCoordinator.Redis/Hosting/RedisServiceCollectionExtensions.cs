@@ -1,6 +1,7 @@
 using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
+using ErrorCoordinator.Core.Retries;
 using ErrorCoordinator.Core.Hosting;
 using ErrorCoordinator.Core.Gpu;
 using ErrorCoordinator.Core.Training;
@@ -9,6 +10,7 @@ using ErrorCoordinator.Redis.Errors;
 using ErrorCoordinator.Redis.Gpu;
 using ErrorCoordinator.Redis.Training;
 using ErrorCoordinator.Redis.Events;
+using ErrorCoordinator.Redis.Retries;
 using ErrorCoordinator.Redis.Scripting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,6 +50,8 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<ITrainingStore, RedisTrainingStore>();
         services.RemoveAll<IHardwareLog>();
         services.AddSingleton<IHardwareLog, RedisHardwareLog>();
+        services.RemoveAll<IRetryQueue>();
+        services.AddSingleton<IRetryQueue, RedisRetryQueue>();
         return services;
     }
 }
