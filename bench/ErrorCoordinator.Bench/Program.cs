@@ -50,6 +50,7 @@ internal static class Program
             return 0;
         }
         if (options.SignaturesOnly) return RunSignatures(options) ? 0 : 1;
+        if (options.CorrelationOnly) return await CorrelationBench.RunAsync(options.Redis) ? 0 : 1;
 
         using var cts = new CancellationTokenSource();
         RedisServerProcess? privateRedis = null;
@@ -501,6 +502,7 @@ internal sealed record Options
     public bool Help { get; private init; }
     public string? Datasets { get; private init; }
     public bool SignaturesOnly { get; private init; }
+    public bool CorrelationOnly { get; private init; }
 
     public const string Usage =
         "usage: ErrorCoordinator.Bench [--seconds N] [--warmup N] [--redis URL] [--quick] [--json FILE]\n" +
@@ -511,13 +513,14 @@ internal sealed record Options
         "  --quick       smoke run (~15 s): 1 s per phase, 0.4 s warm-up\n" +
         "  --json FILE   also write the results as JSON\n" +
         "  --datasets DIR      Loghub-2k datasets for the signature engines (default ../shared/datasets/loghub-2k)\n" +
-        "  --signatures-only   only the signature engines (GA and messages/s), no Redis";
+        "  --signatures-only   only the signature engines (GA and messages/s), no Redis\n" +
+        "  --correlation-only  only root-cause quality (AC@1/AC@3/abstain vs the first-error rule) and correlate_errors latency";
 
     public static Options Parse(string[] args)
     {
         double? seconds = null, warmup = null;
         string? redis = null, json = null, datasets = null;
-        bool quick = false, help = false, signaturesOnly = false;
+        bool quick = false, help = false, signaturesOnly = false, correlationOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -532,6 +535,7 @@ internal sealed record Options
                 case "--quick": quick = true; break;
                 case "--datasets": datasets = Next(); break;
                 case "--signatures-only": signaturesOnly = true; break;
+                case "--correlation-only": correlationOnly = true; break;
                 case "-h" or "--help": help = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
@@ -547,6 +551,7 @@ internal sealed record Options
             Help = help,
             Datasets = datasets,
             SignaturesOnly = signaturesOnly,
+            CorrelationOnly = correlationOnly,
         };
     }
 }
