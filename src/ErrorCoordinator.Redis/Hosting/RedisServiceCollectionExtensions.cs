@@ -1,8 +1,12 @@
+using ErrorCoordinator.Core.Correlation;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Core.Incidents;
+using ErrorCoordinator.Redis.Correlation;
 using ErrorCoordinator.Redis.Errors;
 using ErrorCoordinator.Redis.Events;
+using ErrorCoordinator.Redis.Incidents;
 using ErrorCoordinator.Redis.Scripting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,6 +40,10 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<IErrorStore, RedisErrorStore>();
         services.RemoveAll<IEventBus>();
         services.AddSingleton<IEventBus, RedisEventBus>();
+        services.RemoveAll<IDependencyStore>();
+        services.AddSingleton<IDependencyStore, RedisDependencyStore>();
+        services.RemoveAll<IIncidentStore>();
+        services.AddSingleton<IIncidentStore, RedisIncidentStore>();
         return services;
     }
 }

@@ -24,6 +24,12 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     public const string RecordFailure = "recordFailure-18";
     /// <inheritdoc cref="RecordFailure"/>
     public const string UpdateGroupStatus = "updateGroupStatus-4";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string RegisterDependencies = "registerDependencies-2";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string SignalIncident = "signalIncident-9";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string TransitionIncident = "transitionIncident-11";
 
     private static readonly Lazy<FrozenDictionary<string, LuaScriptSource>> Catalog = new(ReadEmbedded);
     private readonly ILogger _logger = logger ?? NullLogger<RedisScripts>.Instance;
