@@ -39,6 +39,10 @@ public sealed class IncidentOpener(
     private DateTimeOffset _lastCheck = DateTimeOffset.MinValue;
     private DependencyGraph _graph = DependencyGraph.Empty;
     private DateTimeOffset _graphReadAt = DateTimeOffset.MinValue;
+    private long _handled;
+
+    /// <summary>Bus messages this process has handled so far (for health and tests).</summary>
+    public long HandledMessages => Interlocked.Read(ref _handled);
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -84,6 +88,7 @@ public sealed class IncidentOpener(
             {
                 Log.HandlerFailed(logger, ex, message.Channel);
             }
+            Interlocked.Increment(ref _handled);
         }
     }
 
@@ -155,7 +160,9 @@ public sealed class IncidentOpener(
         var outcomes = new List<SignalOutcome>();
         var previous = _lastCheck;
         _lastCheck = now;
-        foreach (var cluster in analysis.Clusters.Where(c => c.Cascade && c.Significant && c.LastAt >= previous - TimeSpan.FromSeconds(correlation.Options.ClockSkewSeconds)))
+        // Clusters that got no new error since the previous check were handled then (and may have been resolved since).
+        var activeSince = previous == DateTimeOffset.MinValue ? since : previous - TimeSpan.FromSeconds(correlation.Options.ClockSkewSeconds);
+        foreach (var cluster in analysis.Clusters.Where(c => c.Cascade && c.Significant && c.LastAt >= activeSince))
         {
             var top = analysis.RootCauses.FirstOrDefault(r => r.ClusterId == cluster.Id);
             var cited = cluster.EventIds.Select(id => new CitedEvent(id, byId[id])).ToList();
