@@ -305,7 +305,8 @@ public static class CorrelationEngine
         {
             var types = Events.Select(e => e.ErrorType).Distinct(StringComparer.Ordinal).ToList();
             string? reason = null;
-            if (types.Count >= s.CascadeErrorTypes && EventCount >= s.MinClusterEvents)
+            // Either rule only counts in a significant cluster: stray errors chained by chance are not a cascade.
+            if (types.Count >= s.CascadeErrorTypes && Significant)
                 reason = $"{types.Count} distinct error types in one cluster ({string.Join(", ", types.Take(6))})";
             if (Spreading is not null) reason = reason is null ? Spreading : reason + "; " + Spreading;
             return new ErrorCluster
