@@ -137,6 +137,21 @@ internal static class Program
 
         var results = new List<PhaseResult>();
         var prefixes = new List<string>();
+        if (o.BreakersOnly)
+        {
+            try
+            {
+                var breakerResults = await BreakerBench.RunAsync(redis, server, warmup, measure, runId, prefixes, MeasureAsync, ct);
+                Console.Error.WriteLine();
+                Console.Write(BreakerBench.Print(breakerResults));
+                return breakerResults.Any(r => r.Errors > 0) ? 1 : 0;
+            }
+            finally
+            {
+                if (!isPrivate) await CleanupAsync(admin, server, prefixes);
+            }
+        }
+        List<PhaseResult> breakers;
         try
         {
             foreach (var c in Concurrencies)
@@ -196,6 +211,7 @@ internal static class Program
                     results.Add(r with { CounterFinal = final });
                 }
             }
+            breakers = await BreakerBench.RunAsync(redis, server, warmup, measure, runId, prefixes, MeasureAsync, ct);
         }
         finally
         {
@@ -210,10 +226,13 @@ internal static class Program
         Console.Error.WriteLine();
 
         Print(results, o, cpu);
+        Console.WriteLine();
+        Console.Write(BreakerBench.Print(breakers));
+        Console.WriteLine();
         if (o.Json is not null) await WriteJsonAsync(o, results, redisVersion, runId, isPrivate, cpu);
         RunSignatures(o);
 
-        var failed = results.Where(r => r.Errors > 0).ToList();
+        var failed = results.Concat(breakers).Where(r => r.Errors > 0).ToList();
         foreach (var f in failed) Console.Error.WriteLine($"bench: {f.Implementation} c={f.Concurrency}: {f.Errors} failed operations, first: {f.FirstError}");
         return failed.Count == 0 ? 0 : 1;
     }
@@ -503,6 +522,7 @@ internal sealed record Options
     public string? Datasets { get; private init; }
     public bool SignaturesOnly { get; private init; }
     public bool CorrelationOnly { get; private init; }
+    public bool BreakersOnly { get; private init; }
 
     public const string Usage =
         "usage: ErrorCoordinator.Bench [--seconds N] [--warmup N] [--redis URL] [--quick] [--json FILE]\n" +
@@ -514,13 +534,14 @@ internal sealed record Options
         "  --json FILE   also write the results as JSON\n" +
         "  --datasets DIR      Loghub-2k datasets for the signature engines (default ../shared/datasets/loghub-2k)\n" +
         "  --signatures-only   only the signature engines (GA and messages/s), no Redis\n" +
-        "  --correlation-only  only root-cause quality (AC@1/AC@3/abstain vs the first-error rule) and correlate_errors latency";
+        "  --correlation-only  only root-cause quality (AC@1/AC@3/abstain vs the first-error rule) and correlate_errors latency\n" +
+        "  --breakers-only     only check_breaker / record_outcome against the PING floor and the original read-then-write breaker";
 
     public static Options Parse(string[] args)
     {
         double? seconds = null, warmup = null;
         string? redis = null, json = null, datasets = null;
-        bool quick = false, help = false, signaturesOnly = false, correlationOnly = false;
+        bool quick = false, help = false, signaturesOnly = false, breakersOnly = false, correlationOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -536,6 +557,7 @@ internal sealed record Options
                 case "--datasets": datasets = Next(); break;
                 case "--signatures-only": signaturesOnly = true; break;
                 case "--correlation-only": correlationOnly = true; break;
+                case "--breakers-only": breakersOnly = true; break;
                 case "-h" or "--help": help = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
             }
@@ -552,6 +574,7 @@ internal sealed record Options
             Datasets = datasets,
             SignaturesOnly = signaturesOnly,
             CorrelationOnly = correlationOnly,
+            BreakersOnly = breakersOnly,
         };
     }
 }

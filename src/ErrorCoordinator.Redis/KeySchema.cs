@@ -111,6 +111,18 @@ public sealed class KeySchema
         _ => GroupsByLastSeen,
     };
 
+    // --- Circuit breakers: the keys of one component share the hash tag {cb:<component>} ---------------------------
+
+    /// <summary>The six keys of one component's breaker, in the order the breaker scripts take them (see Lua/breaker.lib.lua).</summary>
+    public RedisKey[] BreakerKeys(string component)
+    {
+        var tag = Prefix + "{cb:" + Encode(component) + "}:";
+        return [tag + "state", tag + "window", tag + "reporters", tag + "permits", tag + "policy", tag + "audit"];
+    }
+
+    /// <summary>ZSET component -> last change (Unix ms): the directory list_breakers pages through.</summary>
+    public RedisKey BreakerIndex => Prefix + "{cb}:index";
+
     /// <summary>
     /// Percent-encodes every character outside <c>[A-Za-z0-9._-]</c> as the %XX of its UTF-8 bytes, so a name
     /// can contain no ':', '*', '{', '}', whitespace or non-ASCII in the key. Injective: different names give different keys.

@@ -16,8 +16,11 @@ public sealed class BreakerOptions
     /// <summary>The window agent crashes are counted in (the sampling period of <c>agent:*</c> breakers without their own policy).</summary>
     [Range(1, 86_400)] public int CrashWindowSeconds { get; set; } = 600;
 
-    /// <summary>A breaker's state is kept this long after its last change or call, then forgotten (closed).</summary>
-    public TimeSpan IdleRetention { get; set; } = TimeSpan.FromDays(7);
+    /// <summary>
+    /// A breaker (state, window, policy and transitions) is kept this long after its last recorded call, transition or
+    /// configure_breaker, then forgotten: it reads as closed with the default policy.
+    /// </summary>
+    public TimeSpan IdleRetention { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>Transitions kept per component (the audit log behind breaker://{component}).</summary>
     [Range(10, 100_000)] public int TransitionsKept { get; set; } = 1000;

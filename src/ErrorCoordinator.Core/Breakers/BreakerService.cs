@@ -204,10 +204,16 @@ public sealed class BreakerService(
     }
 
     /// <summary>The policy a component gets without an override: the configured default; <c>agent:*</c> breakers count crashes.</summary>
-    public BreakerPolicy DefaultsFor(string component) =>
-        component.StartsWith(AgentPrefix, StringComparison.Ordinal)
-            ? Options.Default with { SamplingSeconds = Options.CrashWindowSeconds, FailureCount = Options.CrashThreshold }
-            : Options.Default;
+    public BreakerPolicy DefaultsFor(string component)
+    {
+        if (!component.StartsWith(AgentPrefix, StringComparison.Ordinal)) return Options.Default;
+        var cached = _agentDefaults;
+        if (cached is null || !ReferenceEquals(cached.Value.Base, Options.Default))
+            _agentDefaults = cached = (Options.Default, Options.Default with { SamplingSeconds = Options.CrashWindowSeconds, FailureCount = Options.CrashThreshold });
+        return cached.Value.Agent;
+    }
+
+    private (BreakerPolicy Base, BreakerPolicy Agent)? _agentDefaults;
 
     public static BreakerState? ParseState(string? value) => value?.Trim().ToLowerInvariant() switch
     {

@@ -119,6 +119,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<IErrorStore, InMemoryErrorStore>();
         services.TryAddSingleton<IDependencyStore, InMemoryDependencyStore>();
         services.TryAddSingleton<IIncidentStore, InMemoryIncidentStore>();
+        services.TryAddSingleton<IBreakerStore, InMemoryBreakerStore>();
         return services;
     }
 

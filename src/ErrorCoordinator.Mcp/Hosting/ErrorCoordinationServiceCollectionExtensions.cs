@@ -14,17 +14,23 @@ public static class ErrorCoordinationServiceCollectionExtensions
         "ErrorCoordinator shares failures, error groups and recovery state between agents. " +
         "Report every failed task or dependency call with report_failure (or report_failures for a batch); the answer tells you the error group, " +
         "whether it is new, whether the failure is recoverable and what to do next. Use list_error_groups and get_error_group to see what is failing " +
-        "across the fleet, query_errors for individual events, and update_error_group to resolve or ignore a group.";
+        "across the fleet, query_errors for individual events, and update_error_group to resolve or ignore a group. " +
+        "Before calling a dependency, call check_breaker; when allowed, make the call and report it with record_outcome (pass the permit when probing a half-open breaker). " +
+        "Use trip_breaker / reset_breaker to isolate or restore a component, configure_breaker to set its policy, list_breakers to see what is open, " +
+        "and report_agent_status when an agent starts, completes or crashes.";
 
     /// <summary>Every capability's services and the store chosen by configuration (Redis when configured, else the embedded store).</summary>
     public static IServiceCollection AddErrorCoordination(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddErrorReporting(configuration);
+        services.AddBreakers(configuration);
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage.UsesRedis) services.AddRedisStorage(storage);
         else services.AddInMemoryStores();
         services.AddSingleton(new StoreDescription(storage.UsesRedis ? "redis" : "in-memory", storage.UsesRedis ? RedisTarget.Describe(storage.Redis!) : null));
         services.AddSingleton<StoreStartup>();
+        services.AddSingleton<ResourceSubscriptions>();
+        services.AddHostedService<BreakerResourceNotifier>();
         return services;
     }
 
@@ -32,7 +38,7 @@ public static class ErrorCoordinationServiceCollectionExtensions
     public static IMcpServerBuilder AddErrorCoordinatorMcpServer(this IServiceCollection services)
     {
         var version = typeof(ErrorCoordinationServiceCollectionExtensions).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
-        return services
+        var builder = services
             .AddMcpServer(o =>
             {
                 o.ServerInfo = new Implementation { Name = "error-coordinator", Title = "ErrorCoordinator", Version = version };
@@ -52,8 +58,11 @@ public static class ErrorCoordinationServiceCollectionExtensions
                 }
             }))
             .WithTools<ErrorTools>(McpJson.Options)
+            .WithTools<BreakerTools>(McpJson.Options)
             .WithResources<ErrorResources>()
+            .WithResources<BreakerResources>()
             .WithPrompts<ErrorPrompts>(McpJson.Options);
+        return ResourceSubscriptions.AddHandlers(builder);
     }
 }
 

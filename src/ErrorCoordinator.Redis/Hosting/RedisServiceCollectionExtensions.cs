@@ -1,8 +1,10 @@
+using ErrorCoordinator.Core.Breakers;
 using ErrorCoordinator.Core.Correlation;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Hosting;
 using ErrorCoordinator.Core.Incidents;
+using ErrorCoordinator.Redis.Breakers;
 using ErrorCoordinator.Redis.Correlation;
 using ErrorCoordinator.Redis.Errors;
 using ErrorCoordinator.Redis.Events;
@@ -38,6 +40,8 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<RedisScripts>();
         services.RemoveAll<IErrorStore>();
         services.AddSingleton<IErrorStore, RedisErrorStore>();
+        services.RemoveAll<IBreakerStore>();
+        services.AddSingleton<IBreakerStore, RedisBreakerStore>();
         services.RemoveAll<IEventBus>();
         services.AddSingleton<IEventBus, RedisEventBus>();
         services.RemoveAll<IDependencyStore>();

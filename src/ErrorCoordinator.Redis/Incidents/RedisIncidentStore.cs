@@ -14,7 +14,7 @@ namespace ErrorCoordinator.Redis.Incidents;
 /// (so every key a script touches is in KEYS). Transitions are one <c>transitionIncident-11</c> script. Same semantics as
 /// the embedded store; both pass one contract suite.
 /// </summary>
-public sealed class RedisIncidentStore(IConnectionMultiplexer mux, KeySchema keys, RedisScripts scripts, TimeProvider time) : IIncidentStore
+public sealed class RedisIncidentStore(IConnectionMultiplexer mux, KeySchema keys, RedisScripts scripts) : IIncidentStore
 {
     private const int MaxAttempts = 8;
     private const string Placeholder = "\"event_ids\":[]";

@@ -30,6 +30,18 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     public const string SignalIncident = "signalIncident-9";
     /// <inheritdoc cref="RecordFailure"/>
     public const string TransitionIncident = "transitionIncident-11";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string CheckBreaker = "checkBreaker-6";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string RecordOutcome = "recordOutcome-6";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string TransitionBreaker = "transitionBreaker-6";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string ConfigureBreaker = "configureBreaker-2";
+
+    /// <summary>Files named <c>*.lib.lua</c> are shared code, not scripts: a script line <c>--#include name.lib</c> is replaced by that file.</summary>
+    private const string LibrarySuffix = ".lib";
+    private const string IncludeDirective = "--#include ";
 
     private static readonly Lazy<FrozenDictionary<string, LuaScriptSource>> Catalog = new(ReadEmbedded);
     private readonly ILogger _logger = logger ?? NullLogger<RedisScripts>.Instance;
@@ -83,16 +95,37 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     private static FrozenDictionary<string, LuaScriptSource> ReadEmbedded()
     {
         var assembly = typeof(RedisScripts).Assembly;
-        var scripts = new Dictionary<string, LuaScriptSource>(StringComparer.Ordinal);
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var resource in assembly.GetManifestResourceNames())
         {
             if (!resource.StartsWith(ResourcePrefix, StringComparison.Ordinal) || !resource.EndsWith(".lua", StringComparison.Ordinal)) continue;
             using var stream = assembly.GetManifestResourceStream(resource)!;
             using var reader = new StreamReader(stream, Encoding.UTF8);
-            var text = reader.ReadToEnd();
-            var name = resource[ResourcePrefix.Length..^".lua".Length];
+            sources[resource[ResourcePrefix.Length..^".lua".Length]] = reader.ReadToEnd();
+        }
+        var scripts = new Dictionary<string, LuaScriptSource>(StringComparer.Ordinal);
+        foreach (var (name, source) in sources)
+        {
+            if (name.EndsWith(LibrarySuffix, StringComparison.Ordinal)) continue;
+            var text = Expand(name, source, sources);
             scripts[name] = new LuaScriptSource(name, text, SHA1.HashData(Encoding.UTF8.GetBytes(text)));
         }
         return scripts.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    private static string Expand(string name, string source, Dictionary<string, string> sources)
+    {
+        if (!source.Contains(IncludeDirective, StringComparison.Ordinal)) return source;
+        var lines = source.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd('\r');
+            if (!line.StartsWith(IncludeDirective, StringComparison.Ordinal)) continue;
+            var library = line[IncludeDirective.Length..].Trim();
+            if (!library.EndsWith(LibrarySuffix, StringComparison.Ordinal) || !sources.TryGetValue(library, out var text))
+                throw new InvalidOperationException($"Lua script '{name}' includes '{library}', which is not an embedded Lua/*.lib.lua file.");
+            lines[i] = text;
+        }
+        return string.Join('\n', lines);
     }
 }

@@ -13,7 +13,8 @@ namespace ErrorCoordinator.Mcp.Tests.Interop;
 public sealed class TypeScriptClientTests(RedisServer redis)
 {
     private static readonly string[] ExpectedTools =
-        ["report_failure", "report_failures", "query_errors", "list_error_groups", "get_error_group", "update_error_group"];
+        ["report_failure", "report_failures", "query_errors", "list_error_groups", "get_error_group", "update_error_group",
+         "check_breaker", "record_outcome", "trip_breaker", "reset_breaker", "list_breakers", "configure_breaker", "report_agent_status"];
 
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
 
@@ -72,6 +73,7 @@ public sealed class TypeScriptClientTests(RedisServer redis)
         Assert.StartsWith("TimeoutError:", second.GetProperty("signature").GetString());
 
         Assert.Equal(3, s.GetProperty("listed").GetProperty("count").GetInt64());
+        Assert.Equal("open", s.GetProperty("breaker").GetProperty("state").GetString());
         Assert.Equal(3, s.GetProperty("detail").GetProperty("recent_events").GetInt32());
 
         var invalid = s.GetProperty("invalidSeverity");
@@ -79,7 +81,9 @@ public sealed class TypeScriptClientTests(RedisServer redis)
         Assert.Contains("severity", invalid.GetProperty("message").GetString());
 
         Assert.Equal(
-            ["report_failure", "report_failure", "report_failures", "list_error_groups", "get_error_group", "query_errors", "update_error_group"],
+            ["report_failure", "report_failure", "report_failures", "list_error_groups", "get_error_group", "query_errors", "update_error_group",
+             "configure_breaker", "check_breaker", "record_outcome", "record_outcome", "check_breaker", "trip_breaker", "list_breakers", "reset_breaker",
+             "report_agent_status"],
             s.GetProperty("steps").EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
 }

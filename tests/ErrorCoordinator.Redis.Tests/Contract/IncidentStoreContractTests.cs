@@ -18,7 +18,7 @@ public sealed class RedisIncidentStoreContractTests(RedisServer server) : Incide
         var mux = await RedisTestConnections.NewAsync(server);
         var keys = new KeySchema(scope);
         var scripts = new RedisScripts(mux);
-        return new IncidentStoreHarness(new RedisIncidentStore(mux, keys, scripts, time), new RedisDependencyStore(mux, keys, scripts),
+        return new IncidentStoreHarness(new RedisIncidentStore(mux, keys, scripts), new RedisDependencyStore(mux, keys, scripts),
             new RedisEventBus(mux), time, async () => await mux.DisposeAsync());
     }
 

@@ -54,6 +54,8 @@ public sealed class IncidentDedupConcurrencyTests(RedisServer server) : IAsyncLi
         }
     }
 
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
     private T Get<T>(int process) where T : notnull => _processes[process].Provider.GetRequiredService<T>();
 
     private async Task WaitHandledAsync(long perProcess)
@@ -70,7 +72,7 @@ public sealed class IncidentDedupConcurrencyTests(RedisServer server) : IAsyncLi
     public async Task Twenty_simultaneous_critical_reports_in_one_cluster_through_two_processes_give_one_incident()
     {
         // One cluster: the same component, or the same trace on a dependent component.
-        await Get<CorrelationService>(0).RegisterDependenciesAsync("api", ["postgres"]);
+        await Get<CorrelationService>(0).RegisterDependenciesAsync("api", ["postgres"], Ct);
         using var go = new ManualResetEventSlim(false);
         var reports = Enumerable.Range(0, 20).Select(n => Task.Run(async () =>
         {
@@ -83,15 +85,15 @@ public sealed class IncidentDedupConcurrencyTests(RedisServer server) : IAsyncLi
                 Component = n % 4 == 0 ? "api" : "postgres",
                 TraceId = "trace-outage",
                 Severity = "critical",
-            });
+            }, Ct);
         })).ToArray();
         go.Set();
         var results = await Task.WhenAll(reports);
         await WaitHandledAsync(20);
 
-        var incidents = await Get<IncidentService>(1).ListAsync(null, 50, null);
+        var incidents = await Get<IncidentService>(1).ListAsync(null, 50, null, Ct);
         var only = Assert.Single(incidents.Items);
-        var incident = await Get<IncidentService>(0).GetAsync(only.Id);
+        var incident = await Get<IncidentService>(0).GetAsync(only.Id, Ct);
         Assert.Equal(IncidentSources.CriticalEvent, incident.Source);
         Assert.Equal(IncidentStatus.Triggered, incident.Status);
         Assert.Equal(20, incident.EventCount);
@@ -106,8 +108,8 @@ public sealed class IncidentDedupConcurrencyTests(RedisServer server) : IAsyncLi
     public async Task A_cascade_checked_by_both_processes_at_once_opens_one_incident_naming_the_root()
     {
         var correlation = Get<CorrelationService>(0);
-        await correlation.RegisterDependenciesAsync("api", ["postgres"]);
-        await correlation.RegisterDependenciesAsync("web", ["api"]);
+        await correlation.RegisterDependenciesAsync("api", ["postgres"], Ct);
+        await correlation.RegisterDependenciesAsync("web", ["api"], Ct);
         var now = DateTimeOffset.UtcNow;
         var reported = 0;
         async Task Report(string component, string type, int count, int startSeconds)
@@ -118,7 +120,7 @@ public sealed class IncidentDedupConcurrencyTests(RedisServer server) : IAsyncLi
                 {
                     Agent = "agent-" + component, ErrorType = type, Message = $"{type} while serving request {i}", Component = component,
                     Severity = "error", OccurredAt = now.AddSeconds(startSeconds + i).ToString("O"),
-                });
+                }, Ct);
                 reported++;
             }
         }
@@ -126,18 +128,18 @@ public sealed class IncidentDedupConcurrencyTests(RedisServer server) : IAsyncLi
         await Report("api", "TimeoutError", 5, -50);
         await Report("web", "HTTP503Error", 5, -40);
         await WaitHandledAsync(reported);
-        Assert.Empty((await Get<IncidentService>(0).ListAsync(null, 50, null)).Items); // nothing critical yet
+        Assert.Empty((await Get<IncidentService>(0).ListAsync(null, 50, null, Ct)).Items); // nothing critical yet
 
-        var checks = await Task.WhenAll(Get<IncidentOpener>(0).CheckCascadesAsync(), Get<IncidentOpener>(1).CheckCascadesAsync());
+        var checks = await Task.WhenAll(Get<IncidentOpener>(0).CheckCascadesAsync(Ct), Get<IncidentOpener>(1).CheckCascadesAsync(Ct));
         var outcomes = checks.SelectMany(c => c).ToList();
         Assert.Equal(2, outcomes.Count);
         Assert.Single(outcomes, o => o.Result == SignalResult.Opened);
-        var incident = await Get<IncidentService>(1).GetAsync(Assert.Single(outcomes.Select(o => o.IncidentId).Distinct())!);
+        var incident = await Get<IncidentService>(1).GetAsync(Assert.Single(outcomes.Select(o => o.IncidentId).Distinct())!, Ct);
         Assert.Equal(IncidentSources.Cascade, incident.Source);
         Assert.Equal("postgres", incident.SuspectedRootCause);
         Assert.Equal(15, incident.EventCount);
         var entry = Assert.Single(incident.Timeline, t => t.Type == TimelineTypes.CascadeDetected);
         Assert.Equal(15, entry.EventIds.Count);
-        Assert.Single((await Get<IncidentService>(0).ListAsync(null, 50, null)).Items);
+        Assert.Single((await Get<IncidentService>(0).ListAsync(null, 50, null, Ct)).Items);
     }
 }

@@ -10,7 +10,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-const EXPECTED_TOOLS = ['report_failure', 'report_failures', 'query_errors', 'list_error_groups', 'get_error_group', 'update_error_group'];
+const EXPECTED_TOOLS = ['report_failure', 'report_failures', 'query_errors', 'list_error_groups', 'get_error_group', 'update_error_group',
+  'check_breaker', 'record_outcome', 'trip_breaker', 'reset_breaker', 'list_breakers', 'configure_breaker', 'report_agent_status'];
 
 const [mode, target, ...serverArgs] = process.argv.slice(2);
 const summary = { transport: mode, ok: false, failures: [], steps: [] };
@@ -112,6 +113,26 @@ async function run() {
 
     const updated = structured(await client.callTool({ name: 'update_error_group', arguments: { group_id: groupId, status: 'resolved', note: 'fixed in #1234' } }), 'update_error_group');
     check(updated.group?.status === 'resolved' && updated.group?.note === 'fixed in #1234', `update_error_group: ${JSON.stringify(updated.group)}`);
+
+    // Circuit breakers: every output with its nullable fields (permit, retry_after_ms, transition) checked against the schema.
+    const component = `ts-dep-${Date.now()}`;
+    structured(await client.callTool({ name: 'configure_breaker', arguments: { component, consecutive_failures: 2 } }), 'configure_breaker');
+    const allowed = structured(await client.callTool({ name: 'check_breaker', arguments: { component } }), 'check_breaker');
+    check(allowed.allowed === true && allowed.state === 'closed' && allowed.permit === null, `check_breaker on a new component: ${JSON.stringify(allowed)}`);
+    structured(await client.callTool({ name: 'record_outcome', arguments: { component, success: false, agent: 'ts-agent-a' } }), 'record_outcome');
+    const opened = structured(await client.callTool({ name: 'record_outcome', arguments: { component, success: false, agent: 'ts-agent-b', duration_ms: 1200 } }), 'record_outcome');
+    summary.breaker = { state: opened.state, transition: opened.transition?.type };
+    check(opened.state === 'open' && opened.transition?.type === 'circuit_breaker_opened', `record_outcome did not open: ${JSON.stringify(opened)}`);
+    const denied = structured(await client.callTool({ name: 'check_breaker', arguments: { component } }), 'check_breaker');
+    check(denied.allowed === false && denied.retry_after_ms > 0, `check_breaker on an open breaker: ${JSON.stringify(denied)}`);
+    const tripped = structured(await client.callTool({ name: 'trip_breaker', arguments: { component, reason: 'ts maintenance' } }), 'trip_breaker');
+    check(tripped.breaker?.state === 'isolated', `trip_breaker: ${JSON.stringify(tripped.breaker)}`);
+    const isolated = structured(await client.callTool({ name: 'list_breakers', arguments: { state: 'isolated' } }), 'list_breakers');
+    check((isolated.breakers ?? []).some(b => b.component === component), 'list_breakers does not list the isolated breaker');
+    const reset = structured(await client.callTool({ name: 'reset_breaker', arguments: { component } }), 'reset_breaker');
+    check(reset.breaker?.state === 'closed' && reset.transition?.from === 'isolated', `reset_breaker: ${JSON.stringify(reset)}`);
+    const crash = structured(await client.callTool({ name: 'report_agent_status', arguments: { agent: `ts-worker-${Date.now()}`, status: 'failed', error: 'exit 137' } }), 'report_agent_status');
+    check(crash.crash_event_id && crash.breaker?.state === 'closed', `report_agent_status: ${JSON.stringify(crash)}`);
 
     // Bad input: a tool error naming the field, not a protocol error and not a generic message.
     const bad = await client.callTool({ name: 'report_failure', arguments: { agent: 'ts-agent-a', error_type: 'TimeoutError', message: 'boom', severity: 'catastrophic' } });
