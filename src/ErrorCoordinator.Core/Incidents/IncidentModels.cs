@@ -34,7 +34,8 @@ public static class TimelineTypes
 }
 
 /// <summary>One timeline entry. Every entry cites the events it is about (error, breaker, retry or the incident's own lifecycle events).</summary>
-public sealed record TimelineEntry(DateTimeOffset At, string Type, string Message, IReadOnlyList<string> EventIds, string? By = null);
+public sealed record TimelineEntry(DateTimeOffset At, string Type, string Message, IReadOnlyList<string> EventIds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? By = null);
 
 /// <summary>An incident with its timeline.</summary>
 public sealed record Incident

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ErrorCoordinator.Core.Correlation;
 
 namespace ErrorCoordinator.Core.Incidents;
@@ -6,7 +7,7 @@ namespace ErrorCoordinator.Core.Incidents;
 public sealed record Postmortem
 {
     public required string Id { get; init; }
-    public string? IncidentId { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public string? IncidentId { get; init; }
     public required string Title { get; init; }
     public required DateTimeOffset GeneratedAt { get; init; }
     public required DateTimeOffset Since { get; init; }
@@ -36,27 +37,32 @@ public sealed record PostmortemImpact(
 
 /// <summary>The first event (the trigger), the ranked candidates with evidence, and the cause recorded at resolution.</summary>
 public sealed record PostmortemRootCause(
-    string? Recorded,
-    string? Suspected,
-    string? TriggerEventId,
-    string? Trigger,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Recorded,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Suspected,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? TriggerEventId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Trigger,
     IReadOnlyList<RootCauseCandidate> Candidates,
     bool Abstain,
     string Verdict,
     bool Cascade,
-    string? CascadeReason);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? CascadeReason);
 
-public sealed record PostmortemDetection(DateTimeOffset FirstEventAt, string? FirstEventId, DateTimeOffset? OpenedAt, double? TimeToDetectSeconds, string? Source);
+public sealed record PostmortemDetection(
+    DateTimeOffset FirstEventAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? FirstEventId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? OpenedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? TimeToDetectSeconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Source);
 
 public sealed record PostmortemResponse(
-    DateTimeOffset? AcknowledgedAt,
-    string? AcknowledgedBy,
-    DateTimeOffset? ResolvedAt,
-    double? TimeToAcknowledgeSeconds,
-    double? TimeToResolveSeconds,
-    string? Resolution);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? AcknowledgedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? AcknowledgedBy,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? ResolvedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? TimeToAcknowledgeSeconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? TimeToResolveSeconds,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Resolution);
 
 /// <summary>An action item; the owner is left open for the review to fill in.</summary>
-public sealed record ActionItem(string Item, string Type, string? Owner, string Rule);
+public sealed record ActionItem(string Item, string Type, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Owner, string Rule);
 
 public sealed record Recommendation(string Priority, string Action, string Rationale, string Rule);

@@ -17,13 +17,19 @@ public static class ErrorCoordinationServiceCollectionExtensions
         "across the fleet, query_errors for individual events, and update_error_group to resolve or ignore a group. " +
         "Before calling a dependency, call check_breaker; when allowed, make the call and report it with record_outcome (pass the permit when probing a half-open breaker). " +
         "Use trip_breaker / reset_breaker to isolate or restore a component, configure_breaker to set its policy, list_breakers to see what is open, " +
-        "and report_agent_status when an agent starts, completes or crashes.";
+        "and report_agent_status when an agent starts, completes or crashes. " +
+        "Register which components depend on which with register_dependencies; when several agents fail at once, call correlate_errors for the " +
+        "clusters, whether they cascade and the ranked root causes (abstain=true: no single cause). Incidents open automatically on cascades, " +
+        "critical errors and breaker openings (list_incidents, get_incident); acknowledge_incident when you take one, resolve_incident when fixed, " +
+        "then generate_postmortem.";
 
     /// <summary>Every capability's services and the store chosen by configuration (Redis when configured, else the embedded store).</summary>
     public static IServiceCollection AddErrorCoordination(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddErrorReporting(configuration);
         services.AddBreakers(configuration);
+        services.AddCorrelation(configuration);
+        services.AddIncidents(configuration);
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage.UsesRedis) services.AddRedisStorage(storage);
         else services.AddInMemoryStores();
@@ -31,6 +37,8 @@ public static class ErrorCoordinationServiceCollectionExtensions
         services.AddSingleton<StoreStartup>();
         services.AddSingleton<ResourceSubscriptions>();
         services.AddHostedService<BreakerResourceNotifier>();
+        services.AddSingleton<Core.Incidents.IIncidentObserver, IncidentResourceNotifier>();
+        services.AddHostedService<IncidentOpenerHostedService>();
         return services;
     }
 
@@ -59,9 +67,13 @@ public static class ErrorCoordinationServiceCollectionExtensions
             }))
             .WithTools<ErrorTools>(McpJson.Options)
             .WithTools<BreakerTools>(McpJson.Options)
+            .WithTools<CorrelationTools>(McpJson.Options)
+            .WithTools<IncidentTools>(McpJson.Options)
             .WithResources<ErrorResources>()
             .WithResources<BreakerResources>()
-            .WithPrompts<ErrorPrompts>(McpJson.Options);
+            .WithResources<IncidentResources>()
+            .WithPrompts<ErrorPrompts>(McpJson.Options)
+            .WithPrompts<IncidentPrompts>(McpJson.Options);
         return ResourceSubscriptions.AddHandlers(builder);
     }
 }
