@@ -231,6 +231,7 @@ internal static class Program
         Console.WriteLine();
         if (o.Json is not null) await WriteJsonAsync(o, results, redisVersion, runId, isPrivate, cpu);
         RunSignatures(o);
+        await CorrelationBench.RunAsync(redis);
 
         var failed = results.Concat(breakers).Where(r => r.Errors > 0).ToList();
         foreach (var f in failed) Console.Error.WriteLine($"bench: {f.Implementation} c={f.Concurrency}: {f.Errors} failed operations, first: {f.FirstError}");
