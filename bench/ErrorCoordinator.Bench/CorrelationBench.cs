@@ -191,6 +191,12 @@ internal static class CorrelationBench
         double W(Func<CorrelationScore, double> f, Func<CorrelationScore, int> n) => all.Sum(x => f(x) * n(x)) / Math.Max(1, all.Sum(n));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{"all",6} {single,7} {none,5} {W(x => x.Ac1, x => x.SingleCause),7:0.000} {W(x => x.Ac3, x => x.SingleCause),7:0.000} {W(x => x.Named, x => x.SingleCause),7:0.000} {W(x => x.AbstainCorrect, x => x.NoSingleCause),11:0.000} {"",10} {W(x => x.FalseAbstain, x => x.SingleCause),11:0.000} {W(x => x.FirstErrorAc1, x => x.SingleCause),17:0.000}"));
+        // Robustness: the same ranking, untouched, on scenarios generated differently (not used for any tuning).
+        var harsh = Seeds.Select(seed => CorrelationScore.Evaluate(CorrelationScenarios.Generate(seed, ScenariosPerSeed, ScenarioProfile.Harsh), settings)).ToList();
+        double H(Func<CorrelationScore, double> f, Func<CorrelationScore, int> n) => harsh.Sum(x => f(x) * n(x)) / Math.Max(1, harsh.Sum(n));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"harsh",6} {harsh.Sum(x => x.SingleCause),7} {harsh.Sum(x => x.NoSingleCause),5} {H(x => x.Ac1, x => x.SingleCause),7:0.000} {H(x => x.Ac3, x => x.SingleCause),7:0.000} {H(x => x.Named, x => x.SingleCause),7:0.000} {H(x => x.AbstainCorrect, x => x.NoSingleCause),11:0.000} {"",10} {H(x => x.FalseAbstain, x => x.SingleCause),11:0.000} {H(x => x.FirstErrorAc1, x => x.SingleCause),17:0.000}"));
+        Console.WriteLine($"(harsh: the same seeds with hops up to {ScenarioProfile.Harsh.MaxHopSeconds} s, skew ±{ScenarioProfile.Harsh.SkewSeconds} s, propagation {ScenarioProfile.Harsh.Propagation}, noise using the fault's error types; a robustness check, no target)");
         var ac1 = W(x => x.Ac1, x => x.SingleCause);
         var first = W(x => x.FirstErrorAc1, x => x.SingleCause);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

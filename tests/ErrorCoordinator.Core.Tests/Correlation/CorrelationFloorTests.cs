@@ -25,6 +25,16 @@ public sealed class CorrelationFloorTests
     }
 
     [Fact]
+    public void Ranking_holds_on_harsher_scenarios_it_was_not_tuned_on()
+    {
+        // Slower hops, more clock skew, weaker propagation, noise with the fault's error types.
+        var s = CorrelationScore.Evaluate(CorrelationScenarios.Generate(99, 250, ScenarioProfile.Harsh), CorrelationSettings.Default);
+        Assert.True(s.Ac1 >= 0.90, $"harsh: AC@1 {s.Ac1:0.000} < 0.90");
+        Assert.True(s.Ac3 >= 0.95, $"harsh: AC@3 {s.Ac3:0.000} < 0.95");
+        Assert.True(s.AbstainCorrect >= 0.80, $"harsh: abstained on {s.AbstainCorrect:0.000} < 0.80");
+    }
+
+    [Fact]
     public void Generated_scenarios_are_reproducible_and_their_truth_is_sound()
     {
         var a = CorrelationScenarios.One(12345);

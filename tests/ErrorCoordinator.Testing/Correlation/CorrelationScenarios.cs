@@ -13,6 +13,19 @@ public sealed record CorrelationScenario(
     DateTimeOffset Since,
     DateTimeOffset Until);
 
+/// <summary>How scenarios are generated. <see cref="Standard"/> is what the floor test and the bench's main table use.</summary>
+/// <param name="MaxHopSeconds">A dependent starts failing 1..this many seconds after its dependency (plus up to 3 s of detection delay).</param>
+/// <param name="SkewSeconds">Reporters' clocks are off by up to ± this (normal, σ = 0.4 × it).</param>
+/// <param name="Propagation">Probability that a dependent of a failing component fails too.</param>
+/// <param name="NoiseLikeFaults">Noise errors use the fault and propagation error types too, so types tell nothing.</param>
+public sealed record ScenarioProfile(string Name, int MaxHopSeconds, double SkewSeconds, double Propagation, bool NoiseLikeFaults)
+{
+    public static readonly ScenarioProfile Standard = new("standard", 15, 2, 0.8, false);
+
+    /// <summary>Slower hops, larger clock skew, weaker propagation, and noise that looks like the fault.</summary>
+    public static readonly ScenarioProfile Harsh = new("harsh", 40, 3, 0.6, true);
+}
+
 /// <summary>
 /// Random incident scenarios. A random dependency DAG of 5-40 components (each depends on 1-3 lower-numbered ones, so
 /// low numbers are databases and caches, high numbers front ends). One fault: a burst of errors at one component,
@@ -29,13 +42,14 @@ public static class CorrelationScenarios
     private static readonly string[] NoiseTypes = ["ValidationError", "KeyError", "RateLimitedError", "NullReferenceError", "ParseError", "PermissionError"];
 
     /// <summary><paramref name="count"/> scenarios from <paramref name="seed"/>; about 30% have no single cause.</summary>
-    public static IEnumerable<CorrelationScenario> Generate(int seed, int count)
+    public static IEnumerable<CorrelationScenario> Generate(int seed, int count, ScenarioProfile? profile = null)
     {
-        for (var i = 0; i < count; i++) yield return One(seed * 100_003 + i);
+        for (var i = 0; i < count; i++) yield return One(seed * 100_003 + i, profile);
     }
 
-    public static CorrelationScenario One(int seed)
+    public static CorrelationScenario One(int seed, ScenarioProfile? profile = null)
     {
+        var p = profile ?? ScenarioProfile.Standard;
         var rng = new Random(seed);
         var n = rng.Next(5, 41);
         var names = Enumerable.Range(0, n).Select(i => $"svc-{i:D2}").ToArray();
@@ -50,7 +64,7 @@ public static class CorrelationScenarios
         var until = Origin.AddMinutes(rng.Next(0, 10_000));
         var since = until.AddSeconds(-300);
         var events = new List<ErrorEvent>();
-        var skew = names.ToDictionary(x => x, _ => TimeSpan.FromSeconds(Math.Clamp(Normal(rng) * 0.8, -2, 2)), StringComparer.Ordinal);
+        var skew = names.ToDictionary(x => x, _ => TimeSpan.FromSeconds(Math.Clamp(Normal(rng) * 0.4 * p.SkewSeconds, -p.SkewSeconds, p.SkewSeconds)), StringComparer.Ordinal);
 
         var roll = rng.NextDouble();
         string kind;
@@ -60,13 +74,13 @@ public static class CorrelationScenarios
             kind = "single";
             var withDependents = names.Where(x => graph.DependentsOf(x).Count > 0).ToArray();
             root = withDependents.Length > 0 && rng.NextDouble() < 0.85 ? withDependents[rng.Next(withDependents.Length)] : names[rng.Next(n)];
-            Fault(rng, graph, root, since.AddSeconds(rng.Next(40, 200)), until, skew, events, "f1");
-            Noise(rng, names, since, until, NoiseCount(rng, n, 0.2, 0.6), events);
+            Fault(rng, p, graph, root, since.AddSeconds(rng.Next(40, 200)), until, skew, events, "f1");
+            Noise(rng, p, names, since, until, NoiseCount(rng, n, 0.2, 0.6), events);
         }
         else if (roll < 0.85)
         {
             kind = "noise_only";
-            Noise(rng, names, since, until, NoiseCount(rng, n, 0.4, 1.0), events);
+            Noise(rng, p, names, since, until, NoiseCount(rng, n, 0.4, 1.0), events);
         }
         else
         {
@@ -77,22 +91,22 @@ public static class CorrelationScenarios
             if (others.Length == 0)
             {
                 kind = "noise_only";
-                Noise(rng, names, since, until, NoiseCount(rng, n, 0.4, 1.0), events);
+                Noise(rng, p, names, since, until, NoiseCount(rng, n, 0.4, 1.0), events);
             }
             else
             {
                 var b = others[rng.Next(others.Length)];
                 var t = since.AddSeconds(rng.Next(40, 200));
-                Fault(rng, graph, a, t, until, skew, events, "f1");
-                Fault(rng, graph, b, t.AddSeconds(rng.Next(-20, 21)), until, skew, events, "f2");
-                Noise(rng, names, since, until, NoiseCount(rng, n, 0.2, 0.6), events);
+                Fault(rng, p, graph, a, t, until, skew, events, "f1");
+                Fault(rng, p, graph, b, t.AddSeconds(rng.Next(-20, 21)), until, skew, events, "f2");
+                Noise(rng, p, names, since, until, NoiseCount(rng, n, 0.2, 0.6), events);
             }
         }
         var inWindow = events.Where(e => e.OccurredAt >= since && e.OccurredAt <= until).ToList();
         return new CorrelationScenario(seed, kind, graph, inWindow, root, since, until);
     }
 
-    private static void Fault(Random rng, DependencyGraph graph, string root, DateTimeOffset start, DateTimeOffset until,
+    private static void Fault(Random rng, ScenarioProfile p, DependencyGraph graph, string root, DateTimeOffset start, DateTimeOffset until,
         Dictionary<string, TimeSpan> skew, List<ErrorEvent> events, string tag)
     {
         var trace = $"trace-{tag}-{rng.Next():x}";
@@ -106,8 +120,8 @@ public static class CorrelationScenarios
             var cur = queue.Dequeue();
             foreach (var d in graph.DependentsOf(cur).Order(StringComparer.Ordinal))
             {
-                if (failed.ContainsKey(d) || rng.NextDouble() > 0.8) continue;
-                var at = failed[cur] + TimeSpan.FromSeconds(rng.Next(1, 16) + rng.NextDouble() * 3);
+                if (failed.ContainsKey(d) || rng.NextDouble() > p.Propagation) continue;
+                var at = failed[cur] + TimeSpan.FromSeconds(rng.Next(1, p.MaxHopSeconds + 1) + rng.NextDouble() * 3);
                 if (at > until) continue;
                 failed[d] = at;
                 queue.Enqueue(d);
@@ -127,10 +141,11 @@ public static class CorrelationScenarios
         }
     }
 
-    private static void Noise(Random rng, string[] names, DateTimeOffset since, DateTimeOffset until, int count, List<ErrorEvent> events)
+    private static void Noise(Random rng, ScenarioProfile p, string[] names, DateTimeOffset since, DateTimeOffset until, int count, List<ErrorEvent> events)
     {
+        var types = p.NoiseLikeFaults ? NoiseTypes.Concat(FaultTypes).Concat(PropagatedTypes).ToArray() : NoiseTypes;
         for (var i = 0; i < count; i++)
-            events.Add(Event(names[rng.Next(names.Length)], NoiseTypes[rng.Next(NoiseTypes.Length)], since + TimeSpan.FromSeconds(rng.NextDouble() * (until - since).TotalSeconds), null, rng));
+            events.Add(Event(names[rng.Next(names.Length)], types[rng.Next(types.Length)], since + TimeSpan.FromSeconds(rng.NextDouble() * (until - since).TotalSeconds), null, rng));
     }
 
     /// <summary>Unrelated errors in 5 minutes: <paramref name="low"/>..<paramref name="high"/> per component, at least 2.</summary>
