@@ -16,6 +16,8 @@ public sealed record BreakerEvent
     public required string State { get; init; }
     public required string Reason { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public string? Agent { get; init; }
+    /// <summary>The error type of the outcome that caused it, when one was given.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public string? ErrorType { get; init; }
     /// <summary>ISO-8601 time of the transition.</summary>
     public required string Timestamp { get; init; }
     public long OpenUntilMs { get; init; }
@@ -32,7 +34,7 @@ public sealed record BreakerEvent
         _ => "isolated",
     };
 
-    public static BreakerEvent Create(string eventId, string type, string component, BreakerState from, BreakerRecord r, BreakerWindow w, string reason, string? agent, DateTimeOffset now) => new()
+    public static BreakerEvent Create(string eventId, string type, string component, BreakerState from, BreakerRecord r, BreakerWindow w, string reason, string? agent, DateTimeOffset now, string? errorType = null) => new()
     {
         EventId = eventId,
         Type = type,
@@ -41,9 +43,10 @@ public sealed record BreakerEvent
         State = Wire(r.State),
         Reason = reason,
         Agent = agent,
+        ErrorType = errorType,
         Timestamp = now.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture),
         OpenUntilMs = r.State is BreakerState.Open or BreakerState.Isolated ? r.OpenUntilMs : 0,
-        BreakSeconds = r.BreakMs / 1000,
+        BreakSeconds = (r.BreakMs + 999) / 1000,
         Calls = w.Calls,
         Failures = w.Failures,
         FailureRatio = w.FailureRatio,

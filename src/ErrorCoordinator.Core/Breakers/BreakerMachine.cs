@@ -45,8 +45,11 @@ public static class BreakerMachine
 {
     public const int MaxReporters = 1000;
 
-    /// <summary>Applies the transitions that are due by time: open → half_open after the break, isolation ended → closed.</summary>
-    public static (string Type, BreakerState From, string Reason)? ApplyDue(BreakerRecord r, long now)
+    /// <summary>
+    /// Applies the transitions that are due by time: open → half_open after the break, isolation ended → closed.
+    /// <paramref name="agent"/> is the caller whose call found it due.
+    /// </summary>
+    public static (string Type, BreakerState From, string Reason)? ApplyDue(BreakerRecord r, long now, string? agent = null)
     {
         if (r.State == BreakerState.Open && now >= r.OpenUntilMs)
         {
@@ -54,14 +57,14 @@ public static class BreakerMachine
             r.ProbeSuccesses = 0;
             r.Permits.Clear();
             var reason = $"break of {Seconds(r.BreakMs)}s elapsed; probing";
-            Changed(r, now, reason, null);
+            Changed(r, now, reason, agent);
             return (BreakerEventTypes.HalfOpen, BreakerState.Open, reason);
         }
         if (r.State == BreakerState.Isolated && r.OpenUntilMs > 0 && now >= r.OpenUntilMs)
         {
             Close(r);
             const string reason = "isolation ended";
-            Changed(r, now, reason, null);
+            Changed(r, now, reason, agent);
             return (BreakerEventTypes.Closed, BreakerState.Isolated, reason);
         }
         return null;
@@ -233,6 +236,9 @@ public static class BreakerMachine
         Trips = r.Trips,
     };
 
+    /// <summary>Two decimals, halves away from zero, computed as the Lua scripts compute it.</summary>
+    public static double Round2(double x) => Math.Floor(x * 100 + 0.5) / 100;
+
     public static double Ratio(long calls, long failures) => calls == 0 ? 0 : Math.Round((double)failures / calls, 4, MidpointRounding.AwayFromZero);
 
     public static long BucketWidth(BreakerPolicy p) => Math.Max(1, p.SamplingSeconds * 1000L / BreakerRecord.Buckets);
@@ -260,7 +266,7 @@ public static class BreakerMachine
         if (p.FailureCount > 0 && w.Failures >= p.FailureCount)
             return $"{w.Failures} failures in {p.SamplingSeconds}s (limit {p.FailureCount})";
         if (w.Calls >= p.MinimumThroughput && w.Calls > 0 && (double)w.Failures / w.Calls >= p.FailureRatio)
-            return string.Create(CultureInfo.InvariantCulture, $"failure ratio {(double)w.Failures / w.Calls:0.00} >= {p.FailureRatio:0.00} over {w.Calls} calls in {p.SamplingSeconds}s");
+            return string.Create(CultureInfo.InvariantCulture, $"failure ratio {Round2((double)w.Failures / w.Calls):0.00} >= {Round2(p.FailureRatio):0.00} over {w.Calls} calls in {p.SamplingSeconds}s");
         return null;
     }
 

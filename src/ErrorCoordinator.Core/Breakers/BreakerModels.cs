@@ -50,7 +50,7 @@ public sealed record BreakerPolicy
     public int FailureCount { get; init; }
     /// <summary>Failures must come from at least this many distinct agents in the window before the breaker opens.</summary>
     public int MinDistinctReporters { get; init; } = 1;
-    /// <summary>A success slower than this counts as a failure (as resilience4j's slow calls). 0: off.</summary>
+    /// <summary>A success taking at least this many milliseconds counts as a failure (as resilience4j's slow calls). 0: off.</summary>
     public int SlowCallMs { get; init; }
 }
 
@@ -84,7 +84,7 @@ public sealed record BreakerView
     public required string Component { get; init; }
     public required BreakerState State { get; init; }
     public required BreakerWindow Window { get; init; }
-    /// <summary>When the breaker last opened (or was isolated); null while it has never opened since the last close.</summary>
+    /// <summary>When the breaker last opened (or was isolated); kept after it closes; null when it never opened.</summary>
     public DateTimeOffset? OpenedAt { get; init; }
     /// <summary>Open: when probes start. Isolated: when isolation ends (null: until reset).</summary>
     public DateTimeOffset? OpenUntil { get; init; }

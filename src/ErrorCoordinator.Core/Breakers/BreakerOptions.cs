@@ -22,6 +22,9 @@ public sealed class BreakerOptions
     /// </summary>
     public TimeSpan IdleRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>The shortest <see cref="IdleRetention"/> accepted.</summary>
+    public static readonly TimeSpan MinIdleRetention = TimeSpan.FromHours(1);
+
     /// <summary>Transitions kept per component (the audit log behind breaker://{component}).</summary>
     [Range(10, 100_000)] public int TransitionsKept { get; set; } = 1000;
 

@@ -114,6 +114,8 @@ public sealed class BreakerService(
         {
             filter = ParseState(state) ?? throw new ValidationException("state", $"'state' must be one of closed, open, half_open, isolated; got '{state}'.");
         }
+        if (cursor is not null && !IndexCursor.TryDecode(cursor, out _))
+            throw new ValidationException("cursor", "'cursor' is not one this server returned; pass next_cursor from the previous page unchanged.");
         var n = limit ?? Defaults.DefaultPageSize;
         if (n < 1 || n > Defaults.MaxPageSize) throw new ValidationException("limit", $"'limit' must be between 1 and {Defaults.MaxPageSize}; got {n}.");
         return store.ListAsync(filter, n, cursor, DefaultsFor, time.GetUtcNow(), cancellationToken);
@@ -160,6 +162,9 @@ public sealed class BreakerService(
     {
         if (string.IsNullOrWhiteSpace(agent)) throw ValidationException.Required("agent");
         agent = ValidateOptionalName(agent, "agent")!;
+        var agentLimit = limits.Value.MaxNameLength - AgentPrefix.Length;
+        if (agent.Length > agentLimit)
+            throw ValidationException.TooLong("agent", agentLimit); // its breaker is named agent:<agent>
         var parsed = status?.Trim().ToLowerInvariant() switch
         {
             "running" => AgentStatus.Running,
@@ -209,7 +214,11 @@ public sealed class BreakerService(
         if (!component.StartsWith(AgentPrefix, StringComparison.Ordinal)) return Options.Default;
         var cached = _agentDefaults;
         if (cached is null || !ReferenceEquals(cached.Value.Base, Options.Default))
-            _agentDefaults = cached = (Options.Default, Options.Default with { SamplingSeconds = Options.CrashWindowSeconds, FailureCount = Options.CrashThreshold });
+            // An agent's crashes are reported by the agent itself: one reporter, whatever the fleet-wide quorum.
+            _agentDefaults = cached = (Options.Default, Options.Default with
+            {
+                SamplingSeconds = Options.CrashWindowSeconds, FailureCount = Options.CrashThreshold, MinDistinctReporters = 1,
+            });
         return cached.Value.Agent;
     }
 

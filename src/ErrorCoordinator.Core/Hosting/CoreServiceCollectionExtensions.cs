@@ -72,6 +72,7 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<BreakerOptions>().Bind(configuration.GetSection(BreakerOptions.Section)).ValidateDataAnnotations()
             .Validate(o => TryValidatePolicy(o.Default), "ErrorCoordinator:Breakers:Default is not a valid breaker policy (see configure_breaker for each field's range).")
+            .Validate(o => o.IdleRetention >= BreakerOptions.MinIdleRetention, "ErrorCoordinator:Breakers:IdleRetention must be at least 01:00:00.")
             .ValidateOnStart();
         services.TryAddSingleton<BreakerService>();
         return services;

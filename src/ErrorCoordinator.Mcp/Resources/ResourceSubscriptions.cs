@@ -13,27 +13,51 @@ namespace ErrorCoordinator.Mcp.Resources;
 /// </summary>
 public sealed partial class ResourceSubscriptions(ILogger<ResourceSubscriptions> logger)
 {
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<McpServer, byte>> _byUri = new(StringComparer.Ordinal);
+    // Canonical URI -> subscribed session -> the URI as that session spelled it (its notifications carry that spelling).
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<McpServer, string>> _byUri = new(StringComparer.Ordinal);
 
-    public void Subscribe(McpServer session, string uri) => _byUri.GetOrAdd(uri, _ => new()).TryAdd(session, 0);
+    public void Subscribe(McpServer session, string uri) => _byUri.GetOrAdd(Canonical(uri), _ => new())[session] = uri;
 
     public void Unsubscribe(McpServer session, string uri)
     {
-        if (_byUri.TryGetValue(uri, out var sessions)) sessions.TryRemove(session, out _);
+        if (_byUri.TryGetValue(Canonical(uri), out var sessions)) sessions.TryRemove(session, out _);
     }
 
     /// <summary>Sessions currently subscribed to <paramref name="uri"/>.</summary>
-    public int Count(string uri) => _byUri.TryGetValue(uri, out var sessions) ? sessions.Count : 0;
+    public int Count(string uri) => _byUri.TryGetValue(Canonical(uri), out var sessions) ? sessions.Count : 0;
 
-    /// <summary>Sends <c>notifications/resources/updated</c> for <paramref name="uri"/> to every subscribed session.</summary>
+    /// <summary>
+    /// One spelling per resource: the part after <c>scheme://</c> decoded and percent-encoded again, so
+    /// <c>breaker://agent:loader</c>, <c>breaker://agent%3aloader</c> and <c>breaker://agent%3Aloader</c> are one subscription.
+    /// </summary>
+    public static string Canonical(string uri)
+    {
+        var at = uri.IndexOf("://", StringComparison.Ordinal);
+        if (at < 0) return uri;
+        var rest = uri[(at + 3)..];
+        try
+        {
+            return uri[..(at + 3)] + Uri.EscapeDataString(Uri.UnescapeDataString(rest));
+        }
+        catch (UriFormatException)
+        {
+            return uri;
+        }
+    }
+
+    /// <summary>
+    /// Sends <c>notifications/resources/updated</c> to every session subscribed to <paramref name="uri"/> in any spelling
+    /// (<see cref="Canonical"/>); each notification carries the URI as that session subscribed it.
+    /// </summary>
     public async Task NotifyUpdatedAsync(string uri, CancellationToken cancellationToken = default)
     {
+        uri = Canonical(uri);
         if (!_byUri.TryGetValue(uri, out var sessions) || sessions.IsEmpty) return;
-        foreach (var session in sessions.Keys)
+        foreach (var (session, spelled) in sessions)
         {
             try
             {
-                await session.SendNotificationAsync(NotificationMethods.ResourceUpdatedNotification, new ResourceUpdatedNotificationParams { Uri = uri },
+                await session.SendNotificationAsync(NotificationMethods.ResourceUpdatedNotification, new ResourceUpdatedNotificationParams { Uri = spelled },
                     McpJsonUtilities.DefaultOptions, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

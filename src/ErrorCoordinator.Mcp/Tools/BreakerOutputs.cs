@@ -9,7 +9,7 @@ namespace ErrorCoordinator.Mcp.Tools;
 public sealed record BreakerWindowOutput(
     [property: Description("Calls recorded in the sliding window.")] long Calls,
     [property: Description("Failures in the window (slow successes included).")] long Failures,
-    [property: Description("Successes slower than the policy's slow_call_ms, counted as failures.")] long SlowCalls,
+    [property: Description("Successes that took at least the policy's slow_call_ms, counted as failures.")] long SlowCalls,
     [property: Description("failures ÷ calls, 0..1.")] double FailureRatio,
     [property: Description("Distinct agents that reported a failure in the window.")] long DistinctReporters,
     [property: Description("Length of the window in seconds (the policy's sampling_seconds).")] int Seconds)
@@ -34,7 +34,7 @@ public sealed record BreakerOutput(
     [property: Description("The component (dependency) the breaker guards.")] string Component,
     [property: Description("closed | open | half_open | isolated")] string State,
     [property: Description("The sliding window's totals.")] BreakerWindowOutput Window,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), Description("When it last opened or was isolated.")] DateTimeOffset? OpenedAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), Description("When it last opened or was isolated (kept after it closes; null if it never opened).")] DateTimeOffset? OpenedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), Description("Open: when probing starts. Isolated: when isolation ends (null: until reset).")] DateTimeOffset? OpenUntil,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), Description("Why it is in this state: the trip rule with its figures, the manual reason, or the probe outcome.")] string? Reason,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), Description("Agent that caused the last transition.")] string? ChangedBy,
@@ -72,8 +72,8 @@ public sealed record RecordOutcomeOutput(
     [property: Description("State after this outcome: closed | open | half_open | isolated.")] string State,
     [property: Description("True when this outcome changed the state.")] bool Transitioned,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), Description("The transition it caused, if any.")] TransitionOutput? Transition,
-    [property: Description("True when counted as a failure (a failure, or a success slower than slow_call_ms).")] bool CountedAsFailure,
-    [property: Description("True when a success was slower than the policy's slow_call_ms.")] bool Slow,
+    [property: Description("True when counted as a failure (a failure, or a success that took at least slow_call_ms).")] bool CountedAsFailure,
+    [property: Description("True when a success took at least the policy's slow_call_ms.")] bool Slow,
     [property: Description("none (no permit passed) | accepted (your probe decided) | invalid (unknown, expired or spent permit: counted, decides nothing).")] string Permit,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never), Description("Why nothing changed when it might have, e.g. a trip rule met without enough distinct reporters.")] string? Note,
     [property: Description("The sliding window after this outcome.")] BreakerWindowOutput Window,

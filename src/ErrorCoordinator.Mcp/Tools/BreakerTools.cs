@@ -28,7 +28,7 @@ public sealed class BreakerTools(BreakerService breakers)
     [McpServerTool(Name = "record_outcome", Title = "Record a call's outcome", UseStructuredContent = true, OutputSchemaType = typeof(RecordOutcomeOutput),
         ReadOnly = false, Idempotent = false, Destructive = false, OpenWorld = false)]
     [Description("Report how a call to a dependency went, after check_breaker allowed it. Feeds the breaker's sliding window: enough failures open it fleet-wide. " +
-                 "A success slower than the policy's slow_call_ms counts as a failure. Pass the permit from check_breaker when you were probing a half-open breaker; " +
+                 "A success taking at least the policy's slow_call_ms counts as a failure. Pass the permit from check_breaker when you were probing a half-open breaker; " +
                  "without a valid permit a half-open outcome is counted but cannot close the breaker. Returns the new state and whether this call caused a transition.")]
     public Task<CallToolResult> RecordOutcome(
         [Description("The dependency, as passed to check_breaker.")] string component,
@@ -46,7 +46,7 @@ public sealed class BreakerTools(BreakerService breakers)
                  (r.Note is null ? "" : " " + r.Note));
 
     [McpServerTool(Name = "trip_breaker", Title = "Isolate a component", UseStructuredContent = true, OutputSchemaType = typeof(BreakerChangeOutput),
-        ReadOnly = false, Idempotent = false, Destructive = false, OpenWorld = false)]
+        ReadOnly = false, Idempotent = false, Destructive = true, OpenWorld = false)]
     [Description("Manually isolate a component (maintenance, a known outage, a bad deploy): every check_breaker answers allowed=false and no probes run, " +
                  "until reset_breaker or until duration_seconds ends. The transition is published to every agent.")]
     public Task<CallToolResult> TripBreaker(
@@ -59,7 +59,7 @@ public sealed class BreakerTools(BreakerService breakers)
             r => $"{r.Breaker.Component}: isolated {(r.Breaker.OpenUntil is { } u ? $"until {u:O}" : "until reset")} ({r.Breaker.Reason}).");
 
     [McpServerTool(Name = "reset_breaker", Title = "Reset a circuit breaker", UseStructuredContent = true, OutputSchemaType = typeof(BreakerChangeOutput),
-        ReadOnly = false, Idempotent = true, Destructive = false, OpenWorld = false)]
+        ReadOnly = false, Idempotent = true, Destructive = true, OpenWorld = false)]
     [Description("Close a breaker now, whatever its state (ends an isolation too), and clear its sliding window. Use it when the dependency is known to be healthy again.")]
     public Task<CallToolResult> ResetBreaker(
         [Description("The component.")] string component,
@@ -86,9 +86,10 @@ public sealed class BreakerTools(BreakerService breakers)
 
     [McpServerTool(Name = "configure_breaker", Title = "Configure a breaker's policy", UseStructuredContent = true, OutputSchemaType = typeof(ConfigureBreakerOutput),
         ReadOnly = false, Idempotent = true, Destructive = false, OpenWorld = false)]
-    [Description("Set a component's breaker policy, shared fleet-wide. Only the fields you pass change; the rest keep their stored value or the default " +
-                 "(failure_ratio 0.5, minimum_throughput 10, sampling_seconds 30, break_seconds 30, max_break_seconds 300, half_open_permits 1, permit_lease_seconds 30, min_distinct_reporters 1; " +
-                 "consecutive_failures, failure_count and slow_call_ms off). Returns the effective policy. Values out of range are refused, naming the field and the limit.")]
+    [Description("Set a component's breaker policy, shared fleet-wide. Only the fields you pass change; the rest keep their stored value or the server's " +
+                 "configured default (out of the box: failure_ratio 0.5, minimum_throughput 10, sampling_seconds 30, break_seconds 30, max_break_seconds 300, half_open_permits 1, " +
+                 "permit_lease_seconds 30, min_distinct_reporters 1; consecutive_failures, failure_count and slow_call_ms off). Returns the effective policy. " +
+                 "Values out of range are refused, naming the field and the limit, and nothing is stored.")]
     public Task<CallToolResult> ConfigureBreaker(
         [Description("The component.")] string component,
         [Description("Open when failures ÷ calls in the window reaches this, greater than 0 and at most 1.")] double? failure_ratio = null,
@@ -101,7 +102,7 @@ public sealed class BreakerTools(BreakerService breakers)
         [Description("Open after this many failures in a row, whatever the ratio; 0 turns the rule off.")] int? consecutive_failures = null,
         [Description("Open when the window holds this many failures, whatever the ratio; 0 turns the rule off.")] int? failure_count = null,
         [Description("Failures must come from at least this many distinct agents before the breaker opens (quorum), 1 to 10000.")] int? min_distinct_reporters = null,
-        [Description("A success slower than this many milliseconds counts as a failure; 0 turns it off.")] int? slow_call_ms = null,
+        [Description("A success taking at least this many milliseconds counts as a failure; 0 turns it off.")] int? slow_call_ms = null,
         [Description("True: drop this component's stored overrides first, so fields you do not pass return to the defaults.")] bool reset_to_defaults = false,
         CancellationToken cancellationToken = default) =>
         ToolCall.RunAsync(async () =>
@@ -121,10 +122,10 @@ public sealed class BreakerTools(BreakerService breakers)
     [McpServerTool(Name = "report_agent_status", Title = "Report an agent's status", UseStructuredContent = true, OutputSchemaType = typeof(AgentStatusOutput),
         ReadOnly = false, Idempotent = false, Destructive = false, OpenWorld = false)]
     [Description("Report that an agent (or job type) is running, completed or failed. failed records an agent_crash error event (critical) and counts toward the " +
-                 "agent's breaker agent:<agent>, which opens after 5 crashes inside the crash window (10 minutes by default) so other agents stop handing it work; " +
+                 "agent's breaker agent:<agent>, which opens after repeated crashes inside the crash window (out of the box 5 crashes in 10 minutes) so other agents stop handing it work; " +
                  "completed counts as a success. The status is published on events:agents:status.")]
     public Task<CallToolResult> ReportAgentStatus(
-        [Description("The agent or agent type, e.g. 'data-loader'. At most 200 characters.")] string agent,
+        [Description("The agent or agent type, e.g. 'data-loader'. At most 194 characters (its breaker is agent:<agent>).")] string agent,
         [Description("running | completed | failed")] string status,
         [Description("The task the agent was working on.")] string? task_id = null,
         [Description("failed: the error or exit reason, e.g. 'exited with SIGKILL (OOM)'. Secrets are removed before storage.")] string? error = null,

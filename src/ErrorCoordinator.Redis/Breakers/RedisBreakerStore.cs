@@ -66,50 +66,76 @@ public sealed class RedisBreakerStore(IConnectionMultiplexer mux, RedisScripts s
     public async Task<Page<BreakerView>> ListAsync(BreakerState? state, int limit, string? cursor, Func<string, BreakerPolicy> defaults, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         var db = mux.GetDatabase();
-        var after = IndexCursor.TryDecode(cursor, out var c) ? c : (IndexCursor?)null;
+        // The directory is read newest first (score = last change, ties by member descending, as Redis orders them), from
+        // just after the cursor's position. A filtered page scans a bounded number of entries and then returns a cursor
+        // at the last one scanned, so it never claims to be the last page when it is not.
+        var position = IndexCursor.TryDecode(cursor, out var c) ? c : (IndexCursor?)null;
         var items = new List<BreakerView>(limit);
-        double maxScore = after?.Score ?? double.PositiveInfinity;
-        string? lastMember = after?.Member;
-        (double Score, string Member)? last = null;
-        // Scan the directory newest first in chunks until the page is full (bounded: a filtered page reads at most 20 chunks).
-        for (var chunk = 0; chunk < 20; chunk++)
+        (double Score, string Member)? lastReturned = null, lastScanned = null;
+        var take = Math.Min(limit * 2 + 1, 500);
+        var skip = 0;
+        var scanned = 0;
+        var maxScan = Math.Max(limit * 20, 1000);
+        while (true)
         {
-            var batch = await db.SortedSetRangeByScoreWithScoresAsync(keys.BreakerIndex, double.NegativeInfinity, maxScore, Exclude.None, Order.Descending, 0, limit * 2 + 1);
-            // Members with the cursor's score that sort at or after it were already returned.
-            var fresh = batch.Where(e => lastMember is null || e.Score < maxScore || string.CompareOrdinal(e.Element!, lastMember) < 0).ToList();
-            if (fresh.Count == 0) break;
+            var maxScore = position?.Score ?? double.PositiveInfinity;
+            var batch = await db.SortedSetRangeByScoreWithScoresAsync(keys.BreakerIndex, double.NegativeInfinity, maxScore, Exclude.None, Order.Descending, skip, take);
+            if (batch.Length == 0) return new Page<BreakerView>(items, null);
+            // At the cursor's score, members at or after the cursor's member were on earlier pages.
+            var fresh = batch.Where(e => position is not { } p || e.Score < p.Score || string.CompareOrdinal((string)e.Element!, p.Member) < 0).ToList();
+            if (fresh.Count == 0)
+            {
+                skip += batch.Length; // a run of equal scores already returned: look past it
+                continue;
+            }
             var names = fresh.Select(e => (string)e.Element!).ToList();
             var views = await ReadAsync(names, defaults, now);
             var gone = new List<RedisValue>();
             for (var i = 0; i < fresh.Count; i++)
             {
+                var here = (fresh[i].Score, names[i]);
                 if (!views[i].Exists)
                 {
-                    gone.Add(fresh[i].Element); // expired breaker: forget it in the directory
+                    gone.Add(fresh[i].Element); // expired breaker: drop it from the directory
+                    lastScanned = here;
                     continue;
                 }
-                if (state is { } s && views[i].View.State != s) { last = (fresh[i].Score, names[i]); continue; }
+                if (state is { } s && views[i].View.State != s)
+                {
+                    lastScanned = here;
+                    continue;
+                }
                 if (items.Count == limit)
-                    return new Page<BreakerView>(items, new IndexCursor(last!.Value.Score, last.Value.Member).Encode());
+                {
+                    if (gone.Count > 0) _ = db.SortedSetRemoveAsync(keys.BreakerIndex, gone.ToArray(), CommandFlags.FireAndForget);
+                    return new Page<BreakerView>(items, new IndexCursor(lastReturned!.Value.Score, lastReturned.Value.Member).Encode());
+                }
                 items.Add(views[i].View);
-                last = (fresh[i].Score, names[i]);
+                lastReturned = lastScanned = here;
             }
             if (gone.Count > 0) _ = db.SortedSetRemoveAsync(keys.BreakerIndex, gone.ToArray(), CommandFlags.FireAndForget);
-            if (batch.Length < limit * 2 + 1) break;
-            maxScore = fresh[^1].Score;
-            lastMember = names[^1];
+            scanned += fresh.Count;
+            if (batch.Length < take) return new Page<BreakerView>(items, null);
+            if (scanned >= maxScan)
+                return new Page<BreakerView>(items, new IndexCursor(lastScanned!.Value.Score, lastScanned.Value.Member).Encode());
+            position = new IndexCursor(fresh[^1].Score, names[^1]);
+            skip = 0;
         }
-        return new Page<BreakerView>(items, null);
     }
 
     public async Task<BreakerPolicy> ConfigureAsync(string component, BreakerPolicyUpdate update, BreakerPolicy defaults, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
-        var k = keys.BreakerKeys(component);
-        var args = new List<RedisValue> { update.ResetToDefaults ? "1" : "0", (long)Options.IdleRetention.TotalMilliseconds };
+        var args = new List<RedisValue>
+        {
+            update.ResetToDefaults ? "1" : "0", (long)Options.IdleRetention.TotalMilliseconds, defaults.BreakSeconds, defaults.MaxBreakSeconds,
+        };
         foreach (var (field, value) in BreakerPolicyFields.ToFields(update)) { args.Add(field); args.Add(value); }
-        var result = await scripts.EvaluateAsync(RedisScripts.ConfigureBreaker, [k[4], k[0]], [.. args]);
+        var result = (RedisResult[])(await scripts.EvaluateAsync(RedisScripts.ConfigureBreaker, keys.BreakerKeys(component), [.. args]))!;
+        if (result.Length == 3 && (string?)result[0] == "conflict")
+            throw new ValidationException("max_break_seconds",
+                $"'max_break_seconds' ({(string?)result[2]}) must be at least 'break_seconds' ({(string?)result[1]}) once combined with the policy stored for '{component}'.");
         Touch(component, now);
-        return BreakerPolicyFields.Merge(defaults, Pairs((RedisResult[])result!));
+        return BreakerPolicyFields.Merge(defaults, Pairs(result));
     }
 
     public async Task<BreakerPolicy> GetPolicyAsync(string component, BreakerPolicy defaults, CancellationToken cancellationToken = default)

@@ -103,6 +103,11 @@ local function ratio(calls, failures)
   return math.floor(failures / calls * 10000 + 0.5) / 10000
 end
 
+-- Two decimals, halves away from zero (as the embedded store formats them).
+local function round2(x)
+  return math.floor(x * 100 + 0.5) / 100
+end
+
 local function distinct()
   return redis.call('ZCOUNT', KEYS[3], '(' .. (NOW - P.sampling_seconds * 1000), '+inf')
 end
@@ -137,34 +142,37 @@ local function prune_leases()
 end
 
 -- Publishes a transition and appends it to the audit stream; remembers it for the reply.
-local function emit(kind, from, reason, agent, id)
+local function emit(kind, from, reason, agent, id, error_type)
   local calls, failures = totals()
   local until_ms = 0
   if S.st == 'open' or S.st == 'isolated' then until_ms = S.ou end
   local json = cjson.encode({
     event_id = id, type = kind, component = COMPONENT, from = from, state = S.st, reason = reason,
-    agent = (agent and agent ~= '') and agent or cjson.null, timestamp = NOW_ISO, open_until_ms = until_ms,
-    break_seconds = math.floor(S.bm / 1000), calls = calls, failures = failures, failure_ratio = ratio(calls, failures),
+    agent = (agent and agent ~= '') and agent or cjson.null,
+    error_type = (error_type and error_type ~= '') and error_type or cjson.null,
+    timestamp = NOW_ISO, open_until_ms = until_ms,
+    break_seconds = math.ceil(S.bm / 1000), calls = calls, failures = failures, failure_ratio = ratio(calls, failures),
   })
   redis.call('PUBLISH', CHANNEL, json)
   redis.call('XADD', KEYS[6], 'MAXLEN', '~', KEPT, '*', 'json', json)
   TRANSITIONS[#TRANSITIONS + 1] = json
 end
 
--- open -> half_open after the break; isolation with an end -> closed. Returns true when it changed the state.
-local function apply_due()
+-- open -> half_open after the break; isolation with an end -> closed. The calling agent is recorded as the one whose
+-- call found the transition due; its event id is the call's id with "_due". Returns true when it changed the state.
+local function apply_due(agent)
   if S.st == 'open' and NOW >= S.ou then
     S.st = 'half_open'; S.ps = 0
     redis.call('DEL', KEYS[4])
     local reason = 'break of ' .. seconds(S.bm) .. 's elapsed; probing'
-    changed(reason, nil)
-    emit('circuit_breaker_half_open', 'open', reason, nil, EVENT_ID .. '_due')
+    changed(reason, agent)
+    emit('circuit_breaker_half_open', 'open', reason, agent, EVENT_ID .. '_due')
     return true
   end
   if S.st == 'isolated' and S.ou > 0 and NOW >= S.ou then
     close()
-    changed('isolation ended', nil)
-    emit('circuit_breaker_closed', 'isolated', 'isolation ended', nil, EVENT_ID .. '_due')
+    changed('isolation ended', agent)
+    emit('circuit_breaker_closed', 'isolated', 'isolation ended', agent, EVENT_ID .. '_due')
     return true
   end
   return false
@@ -211,7 +219,14 @@ local function save()
   end
   if #set > 0 then redis.call('HSET', KEYS[2], unpack(set)) end
   if #del > 0 then redis.call('HDEL', KEYS[2], unpack(del)) end
-  for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], IDLE_TTL) end
+  -- Idle retention counts from the end of a break or isolation; an isolation until reset never expires.
+  if S.st == 'isolated' and S.ou == 0 then
+    for i = 1, 6 do redis.call('PERSIST', KEYS[i]) end
+  else
+    local ttl = IDLE_TTL
+    if (S.st == 'open' or S.st == 'isolated') and S.ou > NOW then ttl = S.ou - NOW + IDLE_TTL end
+    for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  end
 end
 
 -- The reply, a flat array the store reads by position (no JSON: this runs on every call):

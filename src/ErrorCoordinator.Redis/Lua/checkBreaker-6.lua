@@ -41,7 +41,7 @@ if not EXISTS then
   return reply('1', '', '0', '-1')
 end
 
-local due = apply_due()
+local due = apply_due(ARGV[OP + 1])
 local allowed, permit, expires, retry = false, '', 0, -1
 if S.st == 'closed' then
   allowed = true

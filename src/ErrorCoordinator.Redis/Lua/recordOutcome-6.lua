@@ -12,9 +12,10 @@
 local success = ARGV[OP] == '1'
 local token = ARGV[OP + 1]
 local duration = tonumber(ARGV[OP + 2])
+local error_type = ARGV[OP + 3]
 local agent = ARGV[OP + 4]
 
-apply_due()
+apply_due(agent)
 local slow = success and P.slow_call_ms > 0 and duration ~= nil and duration >= P.slow_call_ms
 local failure = (not success) or slow
 
@@ -44,7 +45,7 @@ if S.st == 'closed' and failure then
   elseif P.failure_count > 0 and failures >= P.failure_count then
     rule = failures .. ' failures in ' .. P.sampling_seconds .. 's (limit ' .. P.failure_count .. ')'
   elseif calls >= P.minimum_throughput and calls > 0 and failures / calls >= P.failure_ratio then
-    rule = string.format('failure ratio %.2f >= %.2f over %d calls in %ds', failures / calls, P.failure_ratio, calls, P.sampling_seconds)
+    rule = string.format('failure ratio %.2f >= %.2f over %d calls in %ds', round2(failures / calls), round2(P.failure_ratio), calls, P.sampling_seconds)
   end
   if rule then
     local reporters = distinct()
@@ -56,7 +57,7 @@ if S.st == 'closed' and failure then
       if reporters > 1 then reason = rule .. ', from ' .. reporters .. ' distinct reporters' end
       open(P.break_seconds * 1000)
       changed(reason, agent)
-      emit('circuit_breaker_opened', 'closed', reason, agent, EVENT_ID)
+      emit('circuit_breaker_opened', 'closed', reason, agent, EVENT_ID, error_type)
     end
   end
 elseif S.st == 'half_open' and permit == 'accepted' then
@@ -65,7 +66,7 @@ elseif S.st == 'half_open' and permit == 'accepted' then
     local reason = 'probe failed' .. (slow and ' (slow call)' or '') .. '; break doubled to ' .. seconds(nextMs) .. 's'
     open(nextMs)
     changed(reason, agent)
-    emit('circuit_breaker_reopened', 'half_open', reason, agent, EVENT_ID)
+    emit('circuit_breaker_reopened', 'half_open', reason, agent, EVENT_ID, error_type)
   else
     S.ps = S.ps + 1
     if S.ps >= P.half_open_permits then

@@ -12,7 +12,7 @@ local reason = ARGV[OP + 1]
 local duration = tonumber(ARGV[OP + 2])
 local agent = ARGV[OP + 3]
 
-apply_due()
+apply_due(agent)
 local from = S.st
 if command == 'isolate' then
   S.st = 'isolated'; S.oa = NOW; S.ps = 0; S.tr = S.tr + 1

@@ -37,7 +37,7 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     /// <inheritdoc cref="RecordFailure"/>
     public const string TransitionBreaker = "transitionBreaker-6";
     /// <inheritdoc cref="RecordFailure"/>
-    public const string ConfigureBreaker = "configureBreaker-2";
+    public const string ConfigureBreaker = "configureBreaker-6";
 
     /// <summary>Files named <c>*.lib.lua</c> are shared code, not scripts: a script line <c>--#include name.lib</c> is replaced by that file.</summary>
     private const string LibrarySuffix = ".lib";

@@ -1,6 +1,5 @@
 using ErrorCoordinator.Core.Breakers;
-using ErrorCoordinator.Core.Hosting;
-using Microsoft.Extensions.Configuration;
+using ErrorCoordinator.Testing.Contract;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -10,13 +9,7 @@ public sealed class BreakerOptionsTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddErrorReporting(configuration);
-        services.AddBreakers(configuration);
-        services.AddInMemoryStores();
-        return services.BuildServiceProvider();
+        return BreakerTestServices.Build(TimeProvider.System, settings);
     }
 
     [Fact]

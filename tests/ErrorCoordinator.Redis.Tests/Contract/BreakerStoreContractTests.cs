@@ -8,12 +8,51 @@ namespace ErrorCoordinator.Redis.Tests.Contract;
 /// <summary>The breaker contract against a real redis-server (the Lua scripts), each test under its own key prefix.</summary>
 public sealed class RedisBreakerContractTests(RedisServer server) : BreakerContractTests
 {
-    protected override async ValueTask RegisterStoreAsync(IServiceCollection services, string keyPrefix) =>
-        services.AddRedisStores(await RedisTestConnections.SharedAsync(server));
+    protected override async ValueTask<Action<IServiceCollection>?> StoreAsync()
+    {
+        var mux = await RedisTestConnections.SharedAsync(server);
+        return services => services.AddRedisStores(mux);
+    }
 }
 
 /// <summary>The same contract against the embedded store.</summary>
 public sealed class InMemoryBreakerContractTests : BreakerContractTests
 {
-    protected override ValueTask RegisterStoreAsync(IServiceCollection services, string keyPrefix) => ValueTask.CompletedTask;
+    protected override ValueTask<Action<IServiceCollection>?> StoreAsync() => ValueTask.FromResult<Action<IServiceCollection>?>(null);
+}
+
+/// <summary>Retention of breaker keys in Redis (real TTLs, which the fake clock does not drive).</summary>
+public sealed class RedisBreakerRetentionTests(RedisServer server)
+{
+    [Fact]
+    public async Task Keys_expire_after_idle_retention_counted_from_the_end_of_a_break_and_never_during_an_isolation_until_reset()
+    {
+        var prefix = TestPrefix.New();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var mux = await RedisTestConnections.SharedAsync(server);
+        await using var provider = BreakerTestServices.Build(time, new Dictionary<string, string?>
+        {
+            ["ErrorCoordinator:Storage:KeyPrefix"] = prefix,
+            ["ErrorCoordinator:Breakers:IdleRetention"] = "02:00:00",
+        }, services => services.AddRedisStores(mux));
+        var breakers = provider.GetRequiredService<Core.Breakers.BreakerService>();
+        var keys = new KeySchema(prefix);
+        var db = mux.GetDatabase();
+
+        await breakers.RecordOutcomeAsync(new Core.Breakers.BreakerOutcome { Component = "closed-one", Success = true });
+        var closedTtl = await db.KeyTimeToLiveAsync(keys.BreakerKeys("closed-one")[0]);
+        Assert.InRange(closedTtl!.Value.TotalMinutes, 119, 120);
+
+        await breakers.OpenAsync("opened", "outage", TimeSpan.FromHours(3));
+        foreach (var key in keys.BreakerKeys("opened").Take(1).Append(keys.BreakerKeys("opened")[5]))
+            Assert.InRange((await db.KeyTimeToLiveAsync(key))!.Value.TotalMinutes, 299, 300); // 3 h break + 2 h idle
+
+        await breakers.ConfigureAsync("isolated", new Core.Breakers.BreakerPolicyUpdate { BreakSeconds = 5 });
+        await breakers.TripAsync("isolated", "decommissioned");
+        await breakers.ConfigureAsync("isolated", new Core.Breakers.BreakerPolicyUpdate { BreakSeconds = 6 });
+        foreach (var key in keys.BreakerKeys("isolated"))
+            if (await db.KeyExistsAsync(key)) Assert.Null(await db.KeyTimeToLiveAsync(key)); // no expiry while isolated until reset
+        await breakers.ResetAsync("isolated");
+        Assert.InRange((await db.KeyTimeToLiveAsync(keys.BreakerKeys("isolated")[0]))!.Value.TotalMinutes, 119, 120);
+    }
 }

@@ -29,25 +29,19 @@ public abstract class BreakerContractTests : IAsyncLifetime
     protected BreakerService Breakers => _provider!.GetRequiredService<BreakerService>();
     protected DateTimeOffset Now => Time.GetUtcNow();
 
-    /// <summary>Registers the store under test (and its event bus) for a fresh key prefix; nothing is shared with other tests.</summary>
-    protected abstract ValueTask RegisterStoreAsync(IServiceCollection services, string keyPrefix);
+    /// <summary>Registers the store under test (and its event bus); null keeps the embedded store. Each test gets a fresh key prefix.</summary>
+    protected abstract ValueTask<Action<IServiceCollection>?> StoreAsync();
 
     public async ValueTask InitializeAsync()
     {
         var prefix = TestPrefix.New();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ErrorCoordinator:Storage:KeyPrefix"] = prefix,
             ["ErrorCoordinator:Storage:ChannelPrefix"] = prefix,
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddSingleton<TimeProvider>(Time);
-        services.AddErrorReporting(configuration);
-        services.AddBreakers(configuration);
-        services.AddInMemoryStores();
-        await RegisterStoreAsync(services, prefix);
-        _provider = services.BuildServiceProvider();
+        };
+        var store = await StoreAsync();
+        _provider = BreakerTestServices.Build(Time, settings, store);
         var channels = _provider.GetRequiredService<ChannelNames>();
         _subscription = await _provider.GetRequiredService<IEventBus>().SubscribeAsync(channels.Breakers,
             m => Published.Enqueue(CoreJson.Deserialize<BreakerEvent>(m.Payload)));
@@ -476,6 +470,131 @@ public abstract class BreakerContractTests : IAsyncLifetime
         Time.Advance(TimeSpan.FromSeconds(31));
         Assert.Equal(3, (await Breakers.ListAsync("half_open")).Items.Count);
         Assert.Empty((await Breakers.ListAsync("open")).Items);
+    }
+
+    [Fact]
+    public async Task Listing_pages_through_ties_and_long_filtered_scans_without_losing_an_entry()
+    {
+        // One open breaker, older than 1,100 closed ones that all changed in the same millisecond.
+        var open = C();
+        await OpenByFailures(open);
+        Time.Advance(TimeSpan.FromMilliseconds(10));
+        var closed = Enumerable.Range(0, 1100).Select(_ => C()).ToList();
+        foreach (var c in closed) await Fail(c);
+
+        var found = new List<string>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await Breakers.ListAsync("open", limit: 1, cursor: cursor);
+            found.AddRange(page.Items.Select(b => b.Component));
+            cursor = page.NextCursor;
+            Assert.True(++pages < 100, "paging did not end");
+        } while (cursor is not null);
+        Assert.Equal([open], found.Where(f => f == open || closed.Contains(f)));
+
+        // Unfiltered pages over the tie: every breaker exactly once.
+        var all = new List<string>();
+        cursor = null;
+        do
+        {
+            var page = await Breakers.ListAsync(limit: 250, cursor: cursor);
+            all.AddRange(page.Items.Select(b => b.Component));
+            cursor = page.NextCursor;
+        } while (cursor is not null);
+        Assert.Equal(all.Count, all.Distinct().Count());
+        Assert.Superset(closed.Append(open).ToHashSet(), all.ToHashSet());
+        Assert.Equal(open, all[^1]); // the oldest change comes last
+    }
+
+    [Fact]
+    public async Task A_cursor_that_was_not_returned_is_refused()
+    {
+        var ex = await Assert.ThrowsAsync<ValidationException>(() => Breakers.ListAsync(cursor: "not-a-cursor!"));
+        Assert.Equal("cursor", ex.Field);
+    }
+
+    [Fact]
+    public async Task An_isolation_until_reset_outlives_the_idle_retention()
+    {
+        var isolated = C();
+        var timed = C();
+        await Breakers.TripAsync(isolated, "decommissioned");
+        await Breakers.TripAsync(timed, "migration", durationSeconds: 20 * 86_400);
+        for (var day = 0; day < 45; day++)
+        {
+            Time.Advance(TimeSpan.FromDays(1));
+            Assert.False((await Breakers.CheckAsync(isolated)).Allowed); // checks only: nobody records to an isolated breaker
+        }
+        Assert.Equal(BreakerState.Isolated, (await Breakers.GetAsync(isolated)).State);
+        // The timed isolation ended on day 20 (nobody looked at it since): it reads closed.
+        Assert.True((await Breakers.CheckAsync(timed)).Allowed);
+    }
+
+    [Fact]
+    public async Task Concurrent_configures_cannot_combine_into_an_invalid_policy()
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            var c = C();
+            var results = await Task.WhenAll(
+                Capture(() => Breakers.ConfigureAsync(c, new BreakerPolicyUpdate { BreakSeconds = 200 })),
+                Capture(() => Breakers.ConfigureAsync(c, new BreakerPolicyUpdate { MaxBreakSeconds = 60 })));
+            var policy = await Breakers.GetPolicyAsync(c);
+            Assert.True(policy.MaxBreakSeconds >= policy.BreakSeconds, $"stored break {policy.BreakSeconds} > max {policy.MaxBreakSeconds}");
+            Assert.Equal(1, results.Count(r => r is null)); // one of the two is refused, whichever came second
+            Assert.Contains(results, r => r is ValidationException { Field: "max_break_seconds" or "break_seconds" });
+        }
+
+        static async Task<Exception?> Capture(Func<Task> action)
+        {
+            try
+            {
+                await Task.Yield();
+                await action();
+                return null;
+            }
+            catch (ValidationException ex)
+            {
+                return ex;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_due_transition_found_by_an_outcome_is_reported_with_the_agent_that_found_it()
+    {
+        var c = C();
+        await OpenByFailures(c);
+        Time.Advance(TimeSpan.FromSeconds(30));
+        var r = await Succeed(c, "late-agent"); // no permit: counted, decides nothing, but it found the break over
+        Assert.Equal(BreakerState.HalfOpen, r.Breaker.State);
+        Assert.Equal(BreakerEventTypes.HalfOpen, r.Transition!.Type);
+        Assert.Equal("late-agent", r.Transition.Agent);
+        Assert.EndsWith("_due", r.Transition.EventId);
+        Assert.Equal("late-agent", r.Breaker.ChangedBy);
+
+        var d = C();
+        await OpenByFailures(d);
+        Time.Advance(TimeSpan.FromSeconds(30));
+        var check = await Breakers.CheckAsync(d, "prober");
+        Assert.Equal("prober", check.Transition!.Agent);
+        Assert.Equal("prober", check.Breaker.ChangedBy);
+    }
+
+    [Fact]
+    public async Task Ratios_in_reasons_round_the_same_way_in_every_store()
+    {
+        var c = C();
+        await Breakers.ConfigureAsync(c, new BreakerPolicyUpdate { FailureRatio = 0.125, MinimumThroughput = 8 });
+        for (var i = 0; i < 7; i++) await Succeed(c);
+        var r = await Fail(c); // 1 of 8 = 0.125
+        Assert.Equal(BreakerState.Open, r.Breaker.State);
+        Assert.StartsWith("failure ratio 0.13 >= 0.13 over 8 calls", r.Breaker.Reason);
+        var opened = Assert.Single(await EventsOf(c, 1));
+        Assert.Equal("TimeoutError", opened.ErrorType);
+        Assert.Equal(30, opened.BreakSeconds);
     }
 
     [Fact]
