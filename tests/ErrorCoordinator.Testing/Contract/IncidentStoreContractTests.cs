@@ -297,15 +297,15 @@ public abstract class IncidentStoreContractTests : IAsyncLifetime
     [Fact]
     public async Task Every_change_is_published_on_the_channel()
     {
-        var messages = new ConcurrentQueue<BusMessage>();
-        await using var sub = await H.Bus.SubscribeAsync(_channel, messages.Enqueue);
+        var messages = System.Threading.Channels.Channel.CreateUnbounded<BusMessage>();
+        await using var sub = await H.Bus.SubscribeAsync(_channel, m => messages.Writer.TryWrite(m));
         var id = (await Store.SignalAsync(Signal("evt_1", ["c:db"]), Limits)).IncidentId!;
         await Store.SignalAsync(Signal("evt_2", ["c:db"]), Limits);
         await Store.TransitionAsync(id, Ack(), Limits);
         await Store.TransitionAsync(id, Resolve(), Limits);
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (messages.Count < 4 && DateTime.UtcNow < deadline) await Task.Delay(20);
-        var changes = messages.Select(m => Core.Common.CoreJson.Deserialize<IncidentChange>(m.Payload)).ToList();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var changes = new List<IncidentChange>();
+        for (var n = 0; n < 4; n++) changes.Add(Core.Common.CoreJson.Deserialize<IncidentChange>((await messages.Reader.ReadAsync(cts.Token)).Payload));
         Assert.Equal(["incident_opened", "incident_updated", "incident_acknowledged", "incident_resolved"], changes.Select(c => c.Type));
         Assert.All(changes, c => Assert.Equal(id, c.IncidentId));
     }
