@@ -323,6 +323,7 @@ public static class CorrelationEngine
                 Agents = Events.Select(e => e.Agent).Distinct(StringComparer.Ordinal).Take(50).ToList(),
                 FirstAt = FirstAt,
                 LastAt = Events[^1].OccurredAt,
+                LastReceivedAt = Events.Max(e => e.ReceivedAt),
                 LinkedBy = LinkedBy.Order(StringComparer.Ordinal).ToList(),
                 Cascade = reason is not null,
                 CascadeReason = reason,

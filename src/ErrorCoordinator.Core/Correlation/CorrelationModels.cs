@@ -35,6 +35,8 @@ public sealed record ErrorCluster
     public required IReadOnlyList<string> Agents { get; init; }
     public required DateTimeOffset FirstAt { get; init; }
     public required DateTimeOffset LastAt { get; init; }
+    /// <summary>When the coordinator received the cluster's latest-arriving event (tells a check whether the cluster grew since the last).</summary>
+    public required DateTimeOffset LastReceivedAt { get; init; }
     /// <summary>What linked the cluster's bursts: time (one component), trace_id, dependency.</summary>
     public required IReadOnlyList<string> LinkedBy { get; init; }
     public required bool Cascade { get; init; }

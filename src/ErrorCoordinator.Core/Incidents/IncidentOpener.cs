@@ -146,8 +146,8 @@ public sealed class IncidentOpener(
     }
 
     /// <summary>
-    /// Correlates the default window ending now; every significant cascade cluster still active since the previous check
-    /// opens (or joins) its incident. Returns the outcomes.
+    /// Correlates the default window ending now; every significant cascade cluster that received an error since the
+    /// previous check of this process opens (or joins) its incident. Returns the outcomes.
     /// </summary>
     public async Task<IReadOnlyList<SignalOutcome>> CheckCascadesAsync(CancellationToken cancellationToken = default)
     {
@@ -160,9 +160,8 @@ public sealed class IncidentOpener(
         var outcomes = new List<SignalOutcome>();
         var previous = _lastCheck;
         _lastCheck = now;
-        // Clusters that got no new error since the previous check were handled then (and may have been resolved since).
-        var activeSince = previous == DateTimeOffset.MinValue ? since : previous - TimeSpan.FromSeconds(correlation.Options.ClockSkewSeconds);
-        foreach (var cluster in analysis.Clusters.Where(c => c.Cascade && c.Significant && c.LastAt >= activeSince))
+        // Clusters that received no error since the previous check were handled then (and may have been resolved since).
+        foreach (var cluster in analysis.Clusters.Where(c => c.Cascade && c.Significant && c.LastReceivedAt > previous))
         {
             var top = analysis.RootCauses.FirstOrDefault(r => r.ClusterId == cluster.Id);
             var cited = cluster.EventIds.Select(id => new CitedEvent(id, byId[id])).ToList();
