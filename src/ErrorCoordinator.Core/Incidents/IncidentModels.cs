@@ -77,6 +77,9 @@ public sealed record Incident
 /// <summary>The count caps and TTLs incident stores apply on every write.</summary>
 public sealed record IncidentLimits(int MaxTimelineEntries, int MaxEventIds, int MaxOpenIncidents, TimeSpan ResolvedRetention)
 {
+    /// <summary>Most dedup keys (components, trace ids) one incident holds; later claims are skipped (lookups still match).</summary>
+    public const int MaxDedupKeysPerIncident = 1_000;
+
     public static IncidentLimits From(IncidentOptions o) =>
         new(o.MaxTimelineEntries, o.MaxEventIdsPerIncident, o.MaxOpenIncidents, TimeSpan.FromDays(o.ResolvedRetentionDays));
 }

@@ -80,6 +80,7 @@ public sealed class RedisIncidentStore(IConnectionMultiplexer mux, KeySchema key
             expected, mode, s.Now.ToUnixTimeMilliseconds(), s.Now.ToString("O", CultureInfo.InvariantCulture), fields, head, tail,
             (int)s.Severity, s.Severity.ToWire(), limits.MaxTimelineEntries, limits.MaxEventIds, limits.MaxOpenIncidents,
             s.Channel, s.SuspectedRootCause ?? "", s.ClaimKeys.Count, s.LookupKeys.Count, s.Events.Count, s.Components.Count,
+            IncidentLimits.MaxDedupKeysPerIncident,
         };
         args.AddRange(s.ClaimKeys.Select(k => (RedisValue)k));
         args.AddRange(s.LookupKeys.Select(k => (RedisValue)k));

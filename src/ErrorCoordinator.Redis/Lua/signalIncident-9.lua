@@ -28,14 +28,15 @@ ARGV[10] max timeline entries        ARGV[11] max event ids       ARGV[12] max o
 ARGV[13] channel to PUBLISH the change on             ARGV[14] suspected root cause ('' for none)
 ARGV[15] number of claim keys (C)    ARGV[16] number of lookup keys (L)
 ARGV[17] number of cited events (E)  ARGV[18] number of components (N)
-ARGV[19 ..]  C claim keys, L lookup keys, E pairs (event id, occurred ms), N components
+ARGV[19] most dedup keys one incident may hold (claims past it are skipped)
+ARGV[20 ..]  C claim keys, L lookup keys, E pairs (event id, occurred ms), N components
 
 Returns {1, id} opened, {2, id} attached, {0, id} duplicate (every cited event was attached already; nothing but free
 claim keys written), {-2, actual id or ''} retry, {-3, ''} open-incident cap reached (nothing written).
 ]]
 local expected, mode, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local nc, nl, ne, nn = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
-local base = 19
+local base = 20
 local ranks = { critical = 0, error = 1, warning = 2, info = 3 }
 
 local target = ''
@@ -78,9 +79,14 @@ end
 
 local cb = eb + 2 * ne
 local function claim()
+  local room = tonumber(ARGV[19]) - redis.call('SCARD', KEYS[5])
   for i = 0, nc - 1 do
+    if room <= 0 then break end
     local key = ARGV[base + i]
-    if redis.call('HSETNX', KEYS[1], key, expected) == 1 then redis.call('SADD', KEYS[5], key) end
+    if redis.call('HSETNX', KEYS[1], key, expected) == 1 then
+      redis.call('SADD', KEYS[5], key)
+      room = room - 1
+    end
   end
 end
 

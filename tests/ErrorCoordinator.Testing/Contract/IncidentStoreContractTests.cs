@@ -228,6 +228,16 @@ public abstract class IncidentStoreContractTests : IAsyncLifetime
         Assert.Contains(i.Timeline, t => t.Type == TimelineTypes.Resolved);
     }
 
+    [Fact]
+    public async Task An_incident_holds_at_most_the_dedup_key_cap()
+    {
+        var max = IncidentLimits.MaxDedupKeysPerIncident;
+        var keys = Enumerable.Range(0, max + 5).Select(n => $"t:trace-{n:D5}").ToArray();
+        var id = (await Store.SignalAsync(Signal("evt_1", keys), Limits)).IncidentId;
+        Assert.Equal(id, (await Store.SignalAsync(Signal("evt_2", [keys[max - 1]], mayOpen: false), Limits)).IncidentId);
+        Assert.Equal(SignalResult.None, (await Store.SignalAsync(Signal("evt_3", [keys[max]], mayOpen: false), Limits)).Result);
+    }
+
     // ---- transitions --------------------------------------------------------------------------------
 
     [Fact]

@@ -51,10 +51,11 @@ public sealed class InMemoryIncidentStore(InMemoryEventBus bus, TimeProvider tim
             }
             foreach (var key in signal.ClaimKeys)
             {
-                if (!_dedup.TryGetValue(key, out var holder) || !_incidents.TryGetValue(holder, out var h) || !h.Incident.IsOpen)
-                    _dedup[key] = target.Incident.Id;
+                if (target.Keys.Count >= IncidentLimits.MaxDedupKeysPerIncident) break;
+                if (_dedup.TryGetValue(key, out var holder) && _incidents.TryGetValue(holder, out var h) && h.Incident.IsOpen) continue;
+                _dedup[key] = target.Incident.Id;
+                target.Keys.Add(key);
             }
-            target.Keys.UnionWith(signal.ClaimKeys.Where(k => _dedup.GetValueOrDefault(k) == target.Incident.Id));
         }
         if (outcome.Result is SignalResult.Opened or SignalResult.Attached)
             Publish(signal.Channel, outcome.Result == SignalResult.Opened ? "incident_opened" : "incident_updated", outcome.IncidentId!, signal.Now);
