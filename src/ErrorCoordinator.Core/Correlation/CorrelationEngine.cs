@@ -23,8 +23,6 @@ public static class CorrelationEngine
     public const int MaxEventIdsPerCluster = 100;
     private const int MaxEvidence = 12;
 
-    /// <summary>Errors of one group a candidate needs to read as a persistent fault rather than a stray error.</summary>
-    private const int MinOwnErrors = 3;
 
     /// <summary>Share of the primary origin's weight a second, independent origin needs to make the answer abstain.</summary>
     private const double IndependentOriginShare = 0.1;
@@ -91,7 +89,7 @@ public static class CorrelationEngine
             {
                 if (top.Explained.ContainsKey(c.Node.Key) || c.Explained.ContainsKey(top.Node.Key)) continue;
                 var own = c.ExplainedMass(excluding: top);
-                if (c.Node.RepeatsAtLeast(MinOwnErrors) && own >= settings.MinClusterEvents && own >= IndependentOriginShare * top.Mass)
+                if (c.Node.RepeatsAtLeast(settings.MinOwnErrors) && own >= settings.MinClusterEvents && own >= IndependentOriginShare * top.Mass)
                 {
                     rival = $"'{c.Node.Label}', which fails on its own ({own} errors not explained by '{top.Node.Label}')";
                     break;
@@ -226,7 +224,7 @@ public static class CorrelationEngine
         cluster.Candidates = candidates;
         // Enough to name a cause: the top candidate repeats one error at least MinOwnErrors times and, with what it explains,
         // accounts for MinClusterEvents errors. Stray errors chained by chance along dependency edges do not.
-        cluster.Significant = candidates.Count > 0 && candidates[0].Mass >= s.MinClusterEvents && candidates[0].Node.RepeatsAtLeast(MinOwnErrors);
+        cluster.Significant = candidates.Count > 0 && candidates[0].Mass >= s.MinClusterEvents && candidates[0].Node.RepeatsAtLeast(s.MinOwnErrors);
         if (candidates.Count > 0 && candidates[0].Explained.Count > 0 && cluster.Significant)
         {
             var top = candidates[0];

@@ -9,11 +9,12 @@ public sealed record CorrelationRequest
 }
 
 /// <summary>The tuning the engine runs with (from <see cref="CorrelationOptions"/>).</summary>
-public sealed record CorrelationSettings(TimeSpan LinkGap, TimeSpan ClockSkew, TimeSpan MaxPropagation, int CascadeErrorTypes, int MaxRootCauses, int MinClusterEvents = 4)
+public sealed record CorrelationSettings(TimeSpan LinkGap, TimeSpan ClockSkew, TimeSpan MaxPropagation, int CascadeErrorTypes, int MaxRootCauses,
+    int MinClusterEvents = 4, int MinOwnErrors = 3)
 {
     public static CorrelationSettings From(CorrelationOptions o) => new(
         TimeSpan.FromSeconds(o.LinkGapSeconds), TimeSpan.FromSeconds(o.ClockSkewSeconds), TimeSpan.FromSeconds(o.MaxPropagationSeconds),
-        o.CascadeErrorTypes, o.MaxRootCauses);
+        o.CascadeErrorTypes, o.MaxRootCauses, o.MinClusterErrors, o.MinRepeatedErrors);
 
     public static CorrelationSettings Default { get; } = From(new CorrelationOptions());
 }

@@ -34,6 +34,12 @@ public sealed class CorrelationOptions
     /// <summary>Distinct error types in one cluster that make it a cascade (the original design's rule).</summary>
     [Range(2, 100)] public int CascadeErrorTypes { get; set; } = 3;
 
+    /// <summary>Errors a cluster's top candidate must account for (its own plus those it explains) to name a cause; fewer read as noise.</summary>
+    [Range(2, 10_000)] public int MinClusterErrors { get; set; } = 4;
+
+    /// <summary>Errors of one group a candidate needs to read as a persistent fault rather than a stray error.</summary>
+    [Range(1, 1_000)] public int MinRepeatedErrors { get; set; } = 3;
+
     /// <summary>Most components the graph may hold, and most dependencies one component may list.</summary>
     [Range(1, 1_000_000)] public int MaxComponents { get; set; } = 10_000;
     [Range(1, 10_000)] public int MaxDependencies { get; set; } = 100;
