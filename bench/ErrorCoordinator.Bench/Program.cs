@@ -80,6 +80,7 @@ internal static class Program
                 privateRedis = await RedisServerProcess.StartAsync(cts.Token);
                 redis = privateRedis.Configuration;
             }
+            if (options.TrainingOnly) return await TrainingBench.RunAsync(options, redis, privateRedis is not null, cts.Token);
             return await RunAsync(options, redis, privateRedis is not null, cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -251,7 +252,7 @@ internal static class Program
         return true;
     }
 
-    private static async Task<PhaseResult> MeasureAsync(string name, int concurrency, IConnectionMultiplexer mux, IServer server,
+    internal static async Task<PhaseResult> MeasureAsync(string name, int concurrency, IConnectionMultiplexer mux, IServer server,
         Func<long, Task> op, TimeSpan warmup, TimeSpan measure, CancellationToken ct)
     {
         Console.Error.Write($"  {name,-15} c={concurrency,-3} warm-up ... ");
@@ -523,6 +524,7 @@ internal sealed record Options
     public string? Datasets { get; private init; }
     public bool SignaturesOnly { get; private init; }
     public bool CorrelationOnly { get; private init; }
+    public bool TrainingOnly { get; private init; }
     public bool BreakersOnly { get; private init; }
 
     public const string Usage =
@@ -536,13 +538,14 @@ internal sealed record Options
         "  --datasets DIR      Loghub-2k datasets for the signature engines (default ../shared/datasets/loghub-2k)\n" +
         "  --signatures-only   only the signature engines (GA and messages/s), no Redis\n" +
         "  --correlation-only  only root-cause quality (AC@1/AC@3/abstain vs the first-error rule) and correlate_errors latency\n" +
+        "  --training-only     only report_training_metric vs its seed-style baseline and the PING floor\n" +
         "  --breakers-only     only check_breaker / record_outcome against the PING floor and the original read-then-write breaker";
 
     public static Options Parse(string[] args)
     {
         double? seconds = null, warmup = null;
         string? redis = null, json = null, datasets = null;
-        bool quick = false, help = false, signaturesOnly = false, breakersOnly = false, correlationOnly = false;
+        bool quick = false, help = false, signaturesOnly = false, trainingOnly = false, breakersOnly = false, correlationOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -558,6 +561,7 @@ internal sealed record Options
                 case "--datasets": datasets = Next(); break;
                 case "--signatures-only": signaturesOnly = true; break;
                 case "--correlation-only": correlationOnly = true; break;
+                case "--training-only": trainingOnly = true; break;
                 case "--breakers-only": breakersOnly = true; break;
                 case "-h" or "--help": help = true; break;
                 default: throw new ArgumentException($"Unknown argument '{args[i]}'.");
@@ -575,6 +579,7 @@ internal sealed record Options
             Datasets = datasets,
             SignaturesOnly = signaturesOnly,
             CorrelationOnly = correlationOnly,
+            TrainingOnly = trainingOnly,
             BreakersOnly = breakersOnly,
         };
     }

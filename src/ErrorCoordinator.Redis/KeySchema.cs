@@ -111,6 +111,16 @@ public sealed class KeySchema
         _ => GroupsByLastSeen,
     };
 
+    /// <summary>STRING of one run's last N steps (16-byte loss/grad-norm records, newest first; see recordTrainingStep-1.lua), with an idle TTL.</summary>
+    public RedisKey TrainingWindow(string project, string run) => Prefix + "{tr:" + Encode(project) + "/" + Encode(run) + "}:window";
+    /// <summary>LIST of one project's training anomalies (JSON), newest first, capped, 30-day TTL (the original design's errors:training:&lt;project&gt;:log).</summary>
+    public RedisKey TrainingLog(string project) => Prefix + "{trlog:" + Encode(project) + "}:log";
+
+    /// <summary>LIST of GPU hardware findings (JSON), newest first, capped, 7-day TTL (the original design's errors:hardware:gpu:log).</summary>
+    public RedisKey HardwareLog => Prefix + "{hw}:gpu:log";
+    /// <summary>STRING marking a finding signature as reported; expires after the dedup window (same hash tag as the log).</summary>
+    public RedisKey HardwareSeen(string signature) => Prefix + "{hw}:gpu:seen:" + Encode(signature);
+
     // --- Circuit breakers: the keys of one component share the hash tag {cb:<component>} ---------------------------
 
     /// <summary>The six keys of one component's breaker, in the order the breaker scripts take them (see Lua/breaker.lib.lua).</summary>

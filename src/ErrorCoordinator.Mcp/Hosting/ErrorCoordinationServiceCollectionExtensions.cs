@@ -1,4 +1,5 @@
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Gpu.Hosting;
 using ErrorCoordinator.Mcp.Prompts;
 using ErrorCoordinator.Mcp.Resources;
 using ErrorCoordinator.Mcp.Tools;
@@ -21,7 +22,9 @@ public static class ErrorCoordinationServiceCollectionExtensions
         "Register which components depend on which with register_dependencies; when several agents fail at once, call correlate_errors for the " +
         "clusters, whether they cascade and the ranked root causes (abstain=true: no single cause). Incidents open automatically on cascades, " +
         "critical errors and breaker openings (list_incidents, get_incident); acknowledge_incident when you take one, resolve_incident when fixed, " +
-        "then generate_postmortem.";
+        "then generate_postmortem. " +
+        "Training jobs call report_training_metric every step (it answers the anomalies: NaN/Inf loss, gradient explosion, and what to do); " +
+        "call probe_gpu before placing GPU work or after a CUDA error (GPU memory exhaustion opens the gpu_tasks breaker).";
 
     /// <summary>Every capability's services and the store chosen by configuration (Redis when configured, else the embedded store).</summary>
     public static IServiceCollection AddErrorCoordination(this IServiceCollection services, IConfiguration configuration)
@@ -33,6 +36,8 @@ public static class ErrorCoordinationServiceCollectionExtensions
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage.UsesRedis) services.AddRedisStorage(storage);
         else services.AddInMemoryStores();
+        services.AddGpu(configuration);
+        services.AddTraining(configuration);
         services.AddSingleton(new StoreDescription(storage.UsesRedis ? "redis" : "in-memory", storage.UsesRedis ? RedisTarget.Describe(storage.Redis!) : null));
         services.AddSingleton<StoreStartup>();
         services.AddSingleton<ResourceSubscriptions>();
@@ -69,9 +74,12 @@ public static class ErrorCoordinationServiceCollectionExtensions
             .WithTools<BreakerTools>(McpJson.Options)
             .WithTools<CorrelationTools>(McpJson.Options)
             .WithTools<IncidentTools>(McpJson.Options)
+            .WithTools<GpuTools>(McpJson.Options)
+            .WithTools(TrainingTools.Create())
             .WithResources<ErrorResources>()
             .WithResources<BreakerResources>()
             .WithResources<IncidentResources>()
+            .WithResources<GpuTrainingResources>()
             .WithPrompts<ErrorPrompts>(McpJson.Options)
             .WithPrompts<IncidentPrompts>(McpJson.Options);
         return ResourceSubscriptions.AddHandlers(builder);

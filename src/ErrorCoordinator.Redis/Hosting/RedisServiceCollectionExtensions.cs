@@ -3,10 +3,14 @@ using ErrorCoordinator.Core.Correlation;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Core.Gpu;
 using ErrorCoordinator.Core.Incidents;
+using ErrorCoordinator.Core.Training;
 using ErrorCoordinator.Redis.Breakers;
 using ErrorCoordinator.Redis.Correlation;
 using ErrorCoordinator.Redis.Errors;
+using ErrorCoordinator.Redis.Gpu;
+using ErrorCoordinator.Redis.Training;
 using ErrorCoordinator.Redis.Events;
 using ErrorCoordinator.Redis.Incidents;
 using ErrorCoordinator.Redis.Scripting;
@@ -48,6 +52,10 @@ public static class RedisServiceCollectionExtensions
         services.AddSingleton<IDependencyStore, RedisDependencyStore>();
         services.RemoveAll<IIncidentStore>();
         services.AddSingleton<IIncidentStore, RedisIncidentStore>();
+        services.RemoveAll<ITrainingStore>();
+        services.AddSingleton<ITrainingStore, RedisTrainingStore>();
+        services.RemoveAll<IHardwareLog>();
+        services.AddSingleton<IHardwareLog, RedisHardwareLog>();
         return services;
     }
 }

@@ -1,7 +1,8 @@
 -- configureBreaker: configure_breaker, atomically: optionally drops every stored override, sets the given fields, and
 -- refuses (writing nothing) when the result would have max_break_seconds below break_seconds. Each field's own range is
 -- checked by the service before this runs; only this cross-field rule depends on what concurrent callers stored.
--- KEYS: the six breaker keys of the component (see breaker.lib; [5] is the policy HASH).
+-- KEYS[1] state HASH  KEYS[2] window HASH  KEYS[3] reporters ZSET  KEYS[4] permits ZSET  KEYS[5] policy HASH
+-- KEYS[6] audit STREAM (the component's breaker keys, as in breaker.lib; only the policy is written, the others' TTLs refreshed)
 -- ARGV[1] '1' to drop stored overrides first  [2] idle TTL (ms)  [3] default break_seconds  [4] default max_break_seconds
 --      [5..] field, value pairs
 -- Returns the stored overrides after the change (flat field/value list), or {'conflict', break, max} when refused.

@@ -31,6 +31,12 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     /// <inheritdoc cref="RecordFailure"/>
     public const string TransitionIncident = "transitionIncident-11";
     /// <inheritdoc cref="RecordFailure"/>
+    public const string RecordTrainingStep = "recordTrainingStep-1";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string AppendTrainingLog = "appendTrainingLog-1";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string AppendHardwareLog = "appendHardwareLog-2";
+    /// <inheritdoc cref="RecordFailure"/>
     public const string CheckBreaker = "checkBreaker-6";
     /// <inheritdoc cref="RecordFailure"/>
     public const string RecordOutcome = "recordOutcome-6";

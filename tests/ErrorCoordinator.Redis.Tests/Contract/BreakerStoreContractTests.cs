@@ -38,21 +38,22 @@ public sealed class RedisBreakerRetentionTests(RedisServer server)
         var breakers = provider.GetRequiredService<Core.Breakers.BreakerService>();
         var keys = new KeySchema(prefix);
         var db = mux.GetDatabase();
+        var ct = TestContext.Current.CancellationToken;
 
-        await breakers.RecordOutcomeAsync(new Core.Breakers.BreakerOutcome { Component = "closed-one", Success = true });
+        await breakers.RecordOutcomeAsync(new Core.Breakers.BreakerOutcome { Component = "closed-one", Success = true }, ct);
         var closedTtl = await db.KeyTimeToLiveAsync(keys.BreakerKeys("closed-one")[0]);
         Assert.InRange(closedTtl!.Value.TotalMinutes, 119, 120);
 
-        await breakers.OpenAsync("opened", "outage", TimeSpan.FromHours(3));
+        await breakers.OpenAsync("opened", "outage", TimeSpan.FromHours(3), cancellationToken: ct);
         foreach (var key in keys.BreakerKeys("opened").Take(1).Append(keys.BreakerKeys("opened")[5]))
             Assert.InRange((await db.KeyTimeToLiveAsync(key))!.Value.TotalMinutes, 299, 300); // 3 h break + 2 h idle
 
-        await breakers.ConfigureAsync("isolated", new Core.Breakers.BreakerPolicyUpdate { BreakSeconds = 5 });
-        await breakers.TripAsync("isolated", "decommissioned");
-        await breakers.ConfigureAsync("isolated", new Core.Breakers.BreakerPolicyUpdate { BreakSeconds = 6 });
+        await breakers.ConfigureAsync("isolated", new Core.Breakers.BreakerPolicyUpdate { BreakSeconds = 5 }, ct);
+        await breakers.TripAsync("isolated", "decommissioned", cancellationToken: ct);
+        await breakers.ConfigureAsync("isolated", new Core.Breakers.BreakerPolicyUpdate { BreakSeconds = 6 }, ct);
         foreach (var key in keys.BreakerKeys("isolated"))
             if (await db.KeyExistsAsync(key)) Assert.Null(await db.KeyTimeToLiveAsync(key)); // no expiry while isolated until reset
-        await breakers.ResetAsync("isolated");
+        await breakers.ResetAsync("isolated", cancellationToken: ct);
         Assert.InRange((await db.KeyTimeToLiveAsync(keys.BreakerKeys("isolated")[0]))!.Value.TotalMinutes, 119, 120);
     }
 }
