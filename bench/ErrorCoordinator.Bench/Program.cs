@@ -50,6 +50,7 @@ internal static class Program
             return 0;
         }
         if (options.SignaturesOnly) return RunSignatures(options) ? 0 : 1;
+        if (options.CorrelationOnly) return await CorrelationBench.RunAsync(options.Redis) ? 0 : 1;
 
         using var cts = new CancellationTokenSource();
         RedisServerProcess? privateRedis = null;
@@ -233,6 +234,7 @@ internal static class Program
         Console.WriteLine();
         if (o.Json is not null) await WriteJsonAsync(o, results, redisVersion, runId, isPrivate, cpu);
         RunSignatures(o);
+        await CorrelationBench.RunAsync(redis);
 
         var failed = results.Concat(breakers).Where(r => r.Errors > 0).ToList();
         foreach (var f in failed) Console.Error.WriteLine($"bench: {f.Implementation} c={f.Concurrency}: {f.Errors} failed operations, first: {f.FirstError}");
@@ -523,6 +525,7 @@ internal sealed record Options
     public bool Help { get; private init; }
     public string? Datasets { get; private init; }
     public bool SignaturesOnly { get; private init; }
+    public bool CorrelationOnly { get; private init; }
     public bool TrainingOnly { get; private init; }
     public bool BreakersOnly { get; private init; }
     public bool RetriesOnly { get; private init; }
@@ -537,6 +540,7 @@ internal sealed record Options
         "  --json FILE   also write the results as JSON\n" +
         "  --datasets DIR      Loghub-2k datasets for the signature engines (default ../shared/datasets/loghub-2k)\n" +
         "  --signatures-only   only the signature engines (GA and messages/s), no Redis\n" +
+        "  --correlation-only  only root-cause quality (AC@1/AC@3/abstain vs the first-error rule) and correlate_errors latency\n" +
         "  --training-only     only report_training_metric vs its seed-style baseline and the PING floor\n" +
         "  --breakers-only     only check_breaker / record_outcome against the PING floor and the original read-then-write breaker\n" +
         "  --retries-only      only the retry queue (enqueue, claim+complete, claim latency at 1,000 and 100,000 pending)";
@@ -545,7 +549,7 @@ internal sealed record Options
     {
         double? seconds = null, warmup = null;
         string? redis = null, json = null, datasets = null;
-        bool quick = false, help = false, signaturesOnly = false, trainingOnly = false, breakersOnly = false, retriesOnly = false;
+        bool quick = false, help = false, signaturesOnly = false, trainingOnly = false, breakersOnly = false, retriesOnly = false, correlationOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -560,6 +564,7 @@ internal sealed record Options
                 case "--quick": quick = true; break;
                 case "--datasets": datasets = Next(); break;
                 case "--signatures-only": signaturesOnly = true; break;
+                case "--correlation-only": correlationOnly = true; break;
                 case "--training-only": trainingOnly = true; break;
                 case "--breakers-only": breakersOnly = true; break;
                 case "--retries-only": retriesOnly = true; break;
@@ -578,6 +583,7 @@ internal sealed record Options
             Help = help,
             Datasets = datasets,
             SignaturesOnly = signaturesOnly,
+            CorrelationOnly = correlationOnly,
             TrainingOnly = trainingOnly,
             BreakersOnly = breakersOnly,
             RetriesOnly = retriesOnly,

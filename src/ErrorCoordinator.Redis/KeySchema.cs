@@ -71,6 +71,38 @@ public sealed class KeySchema
     /// <summary>A template bucket (the miner's tree leaf, by its hash): version and clusters, recorded with reports.</summary>
     public RedisKey TemplateBucket(string bucketKey) => _err + "tpl:" + Encode(bucketKey);
 
+    // ---- Correlation and incidents -------------------------------------------------------------------------------
+    // The dependency graph shares the hash tag {dep}; every incident key shares {inc}, so one script may touch the dedup
+    // map, the indexes and one incident's keys together.
+
+    /// <summary>HASH component -> JSON array of the components it depends on.</summary>
+    public RedisKey DependencyGraph => Prefix + "{dep}:graph";
+    /// <summary>HASH component -> when its dependency list last changed (Unix ms).</summary>
+    public RedisKey DependencyUpdated => Prefix + "{dep}:graph:updated";
+
+    /// <summary>HASH dedup key (c:&lt;component&gt;, t:&lt;trace&gt;, ...) -> id of the open incident holding it.</summary>
+    public RedisKey IncidentDedup => Prefix + "{inc}:dedup";
+    /// <summary>HASH of one incident's fields.</summary>
+    public RedisKey Incident(string incidentId) => Prefix + "{inc}:i:" + Encode(incidentId);
+    /// <summary>LIST of one incident's timeline entries (JSON), capped.</summary>
+    public RedisKey IncidentTimeline(string incidentId) => Incident(incidentId).Append(":timeline");
+    /// <summary>ZSET of the event ids one incident cites, scored by occurred ms, capped.</summary>
+    public RedisKey IncidentEvents(string incidentId) => Incident(incidentId).Append(":events");
+    /// <summary>SET of the dedup keys one incident holds.</summary>
+    public RedisKey IncidentKeys(string incidentId) => Incident(incidentId).Append(":keys");
+    /// <summary>ZSET of one incident's components, scored by when they joined.</summary>
+    public RedisKey IncidentComponents(string incidentId) => Incident(incidentId).Append(":components");
+    /// <summary>ZSET of every incident id by created ms.</summary>
+    public RedisKey IncidentsAll => Prefix + "{inc}:idx:all";
+    /// <summary>ZSET of the incident ids in one status (triggered, acknowledged, resolved) by created ms.</summary>
+    public RedisKey IncidentsByStatus(string status) => Prefix + "{inc}:idx:" + Encode(status);
+    /// <summary>ZSET of resolved incident ids by resolved ms (retention sweep).</summary>
+    public RedisKey IncidentsResolvedAt => Prefix + "{inc}:idx:resolved_at";
+    /// <summary>STRING: one post-mortem (JSON), with a TTL.</summary>
+    public RedisKey Postmortem(string postmortemId) => Prefix + "{inc}:pm:" + Encode(postmortemId);
+
+    // ----------------------------------------------------------------------------------------------------------------
+
     /// <summary>The ZSET that orders groups for <paramref name="sort"/>.</summary>
     public RedisKey GroupsBy(GroupSort sort) => sort switch
     {

@@ -1,7 +1,9 @@
 using ErrorCoordinator.Core.Breakers;
+using ErrorCoordinator.Core.Correlation;
 using ErrorCoordinator.Core.Errors;
 using ErrorCoordinator.Core.Events;
 using ErrorCoordinator.Core.Retries;
+using ErrorCoordinator.Core.Incidents;
 using ErrorCoordinator.Core.Scrubbing;
 using ErrorCoordinator.Core.Signatures;
 using ErrorCoordinator.Core.Storage.InMemory;
@@ -89,6 +91,26 @@ public static class CoreServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>Dependency graph and correlation: options (validated at start) and the service. Needs <see cref="AddErrorReporting"/>.</summary>
+    public static IServiceCollection AddCorrelation(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<CorrelationOptions>().Bind(configuration.GetSection(CorrelationOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<CorrelationService>();
+        return services;
+    }
+
+    /// <summary>Incidents, the automatic opener and post-mortems: options (validated at start) and the services. Needs <see cref="AddCorrelation"/>.</summary>
+    public static IServiceCollection AddIncidents(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<IncidentOptions>().Bind(configuration.GetSection(IncidentOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<IncidentService>();
+        services.TryAddSingleton<IncidentOpener>();
+        services.TryAddSingleton<PostmortemService>();
+        return services;
+    }
+
     private static bool TryValidatePolicy(BreakerPolicy policy)
     {
         try
@@ -109,6 +131,8 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton<InMemoryEventBus>();
         services.TryAddSingleton<IEventBus>(sp => sp.GetRequiredService<InMemoryEventBus>());
         services.TryAddSingleton<IErrorStore, InMemoryErrorStore>();
+        services.TryAddSingleton<IDependencyStore, InMemoryDependencyStore>();
+        services.TryAddSingleton<IIncidentStore, InMemoryIncidentStore>();
         services.TryAddSingleton<IBreakerStore, InMemoryBreakerStore>();
         services.TryAddSingleton<IRetryQueue, InMemoryRetryQueue>();
         return services;

@@ -19,6 +19,10 @@ public static class ErrorCoordinationServiceCollectionExtensions
         "Before calling a dependency, call check_breaker; when allowed, make the call and report it with record_outcome (pass the permit when probing a half-open breaker). " +
         "Use trip_breaker / reset_breaker to isolate or restore a component, configure_breaker to set its policy, list_breakers to see what is open, " +
         "and report_agent_status when an agent starts, completes or crashes. " +
+        "Register which components depend on which with register_dependencies; when several agents fail at once, call correlate_errors for the " +
+        "clusters, whether they cascade and the ranked root causes (abstain=true: no single cause). Incidents open automatically on cascades, " +
+        "critical errors and breaker openings (list_incidents, get_incident); acknowledge_incident when you take one, resolve_incident when fixed, " +
+        "then generate_postmortem. " +
         "Training jobs call report_training_metric every step (it answers the anomalies: NaN/Inf loss, gradient explosion, and what to do); " +
         "call probe_gpu before placing GPU work or after a CUDA error (GPU memory exhaustion opens the gpu_tasks breaker). " +
         "Hand a failed task to the shared retry queue with enqueue_retry instead of retrying it in a loop; workers take due tasks with claim_retries, " +
@@ -31,6 +35,8 @@ public static class ErrorCoordinationServiceCollectionExtensions
         services.AddBreakers(configuration);
         services.AddRetries(configuration);
         services.AddHostedService<RetrySweepService>();
+        services.AddCorrelation(configuration);
+        services.AddIncidents(configuration);
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage.UsesRedis) services.AddRedisStorage(storage);
         else services.AddInMemoryStores();
@@ -40,6 +46,8 @@ public static class ErrorCoordinationServiceCollectionExtensions
         services.AddSingleton<StoreStartup>();
         services.AddSingleton<ResourceSubscriptions>();
         services.AddHostedService<BreakerResourceNotifier>();
+        services.AddSingleton<Core.Incidents.IIncidentObserver, IncidentResourceNotifier>();
+        services.AddHostedService<IncidentOpenerHostedService>();
         return services;
     }
 
@@ -68,13 +76,17 @@ public static class ErrorCoordinationServiceCollectionExtensions
             }))
             .WithTools<ErrorTools>(McpJson.Options)
             .WithTools<BreakerTools>(McpJson.Options)
+            .WithTools<CorrelationTools>(McpJson.Options)
+            .WithTools<IncidentTools>(McpJson.Options)
             .WithTools<GpuTools>(McpJson.Options)
             .WithTools(TrainingTools.Create())
             .WithTools<RetryTools>(McpJson.Options)
             .WithResources<ErrorResources>()
             .WithResources<BreakerResources>()
+            .WithResources<IncidentResources>()
             .WithResources<GpuTrainingResources>()
-            .WithPrompts<ErrorPrompts>(McpJson.Options);
+            .WithPrompts<ErrorPrompts>(McpJson.Options)
+            .WithPrompts<IncidentPrompts>(McpJson.Options);
         return ResourceSubscriptions.AddHandlers(builder);
     }
 }

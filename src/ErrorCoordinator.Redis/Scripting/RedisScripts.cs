@@ -25,6 +25,12 @@ public sealed class RedisScripts(IConnectionMultiplexer mux, ILogger<RedisScript
     /// <inheritdoc cref="RecordFailure"/>
     public const string UpdateGroupStatus = "updateGroupStatus-4";
     /// <inheritdoc cref="RecordFailure"/>
+    public const string RegisterDependencies = "registerDependencies-2";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string SignalIncident = "signalIncident-9";
+    /// <inheritdoc cref="RecordFailure"/>
+    public const string TransitionIncident = "transitionIncident-11";
+    /// <inheritdoc cref="RecordFailure"/>
     public const string RecordTrainingStep = "recordTrainingStep-1";
     /// <inheritdoc cref="RecordFailure"/>
     public const string AppendTrainingLog = "appendTrainingLog-1";

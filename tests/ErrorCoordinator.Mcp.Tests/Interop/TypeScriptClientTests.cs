@@ -14,7 +14,9 @@ public sealed class TypeScriptClientTests(RedisServer redis)
 {
     private static readonly string[] ExpectedTools =
         ["report_failure", "report_failures", "query_errors", "list_error_groups", "get_error_group", "update_error_group",
-         "check_breaker", "record_outcome", "trip_breaker", "reset_breaker", "list_breakers", "configure_breaker", "report_agent_status"];
+         "check_breaker", "record_outcome", "trip_breaker", "reset_breaker", "list_breakers", "configure_breaker", "report_agent_status",
+         "register_dependencies", "get_dependency_graph", "correlate_errors", "list_incidents", "get_incident", "acknowledge_incident",
+         "resolve_incident", "open_incident", "generate_postmortem"];
 
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
 
@@ -83,7 +85,9 @@ public sealed class TypeScriptClientTests(RedisServer redis)
         Assert.Equal(
             ["report_failure", "report_failure", "report_failures", "list_error_groups", "get_error_group", "query_errors", "update_error_group",
              "configure_breaker", "check_breaker", "record_outcome", "record_outcome", "check_breaker", "trip_breaker", "list_breakers", "reset_breaker",
-             "report_agent_status"],
+             "report_agent_status",
+             "register_dependencies", "get_dependency_graph", .. Enumerable.Repeat("report_failure", 8), "correlate_errors", "correlate_errors",
+             "open_incident", "list_incidents", "acknowledge_incident", "resolve_incident", "get_incident", "generate_postmortem", "generate_postmortem"],
             s.GetProperty("steps").EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
 }

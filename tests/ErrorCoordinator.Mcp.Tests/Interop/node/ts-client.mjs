@@ -11,7 +11,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 const EXPECTED_TOOLS = ['report_failure', 'report_failures', 'query_errors', 'list_error_groups', 'get_error_group', 'update_error_group',
-  'check_breaker', 'record_outcome', 'trip_breaker', 'reset_breaker', 'list_breakers', 'configure_breaker', 'report_agent_status'];
+  'check_breaker', 'record_outcome', 'trip_breaker', 'reset_breaker', 'list_breakers', 'configure_breaker', 'report_agent_status',
+  'register_dependencies', 'get_dependency_graph', 'correlate_errors', 'list_incidents', 'get_incident', 'acknowledge_incident',
+  'resolve_incident', 'open_incident', 'generate_postmortem'];
 
 const [mode, target, ...serverArgs] = process.argv.slice(2);
 const summary = { transport: mode, ok: false, failures: [], steps: [] };
@@ -133,6 +135,34 @@ async function run() {
     check(reset.breaker?.state === 'closed' && reset.transition?.from === 'isolated', `reset_breaker: ${JSON.stringify(reset)}`);
     const crash = structured(await client.callTool({ name: 'report_agent_status', arguments: { agent: `ts-worker-${Date.now()}`, status: 'failed', error: 'exit 137' } }), 'report_agent_status');
     check(crash.crash_event_id && crash.breaker?.state === 'closed', `report_agent_status: ${JSON.stringify(crash)}`);
+
+    // Correlation and incidents: every output (nullable fields included) must match its schema.
+    const p = `ts${Date.now()}-`;
+    structured(await client.callTool({ name: 'register_dependencies', arguments: { component: `${p}api`, depends_on: [`${p}db`] } }), 'register_dependencies');
+    const graph = structured(await client.callTool({ name: 'get_dependency_graph', arguments: {} }), 'get_dependency_graph');
+    check((graph.components ?? []).some(c => c.component === `${p}api`), 'get_dependency_graph does not list the component');
+    const t0 = Date.now() - 30_000;
+    for (let i = 0; i < 4; i++) {
+      structured(await client.callTool({ name: 'report_failure', arguments: { agent: 'ts-db', error_type: 'ConnectionRefusedError', message: `refused ${i}`, component: `${p}db`, occurred_at: new Date(t0 + i * 1000).toISOString() } }), 'report_failure');
+      structured(await client.callTool({ name: 'report_failure', arguments: { agent: 'ts-api', error_type: 'TimeoutError', message: `timeout ${i}`, component: `${p}api`, occurred_at: new Date(t0 + 3000 + i * 1000).toISOString() } }), 'report_failure');
+    }
+    const corr = structured(await client.callTool({ name: 'correlate_errors', arguments: { window_seconds: 120, component: `${p}db` } }), 'correlate_errors');
+    check(corr.root_causes?.[0]?.component === `${p}db` && corr.abstain === false, `correlate_errors: ${JSON.stringify(corr.root_causes?.[0])} ${corr.verdict}`);
+    const noise = structured(await client.callTool({ name: 'correlate_errors', arguments: { window_seconds: 1, at: '2020-01-01T00:00:00Z' } }), 'correlate_errors');
+    check(noise.abstain === true && noise.primary_cluster_id === null, `correlate_errors over an empty window: ${JSON.stringify(noise)}`);
+    const inc = structured(await client.callTool({ name: 'open_incident', arguments: { title: 'ts incident', severity: 'error', components: [`${p}db`] } }), 'open_incident');
+    check(inc.status === 'triggered' && inc.acknowledged_at === null, `open_incident: ${JSON.stringify(inc)}`);
+    structured(await client.callTool({ name: 'list_incidents', arguments: { status: 'triggered' } }), 'list_incidents');
+    const ack = structured(await client.callTool({ name: 'acknowledge_incident', arguments: { id: inc.id, by: 'ts-oncall' } }), 'acknowledge_incident');
+    check(ack.changed === true && ack.incident?.status === 'acknowledged', `acknowledge_incident: ${JSON.stringify(ack)}`);
+    const res = structured(await client.callTool({ name: 'resolve_incident', arguments: { id: inc.id, resolution: 'restarted' } }), 'resolve_incident');
+    check(res.status === 'resolved' && res.root_cause === null, `resolve_incident: ${JSON.stringify(res)}`);
+    const got = structured(await client.callTool({ name: 'get_incident', arguments: { id: inc.id } }), 'get_incident');
+    check((got.timeline ?? []).length === 3, `get_incident timeline: ${JSON.stringify(got.timeline)}`);
+    const pm = structured(await client.callTool({ name: 'generate_postmortem', arguments: { incident_id: inc.id } }), 'generate_postmortem');
+    check(typeof pm.markdown === 'string' && pm.markdown.includes('## Action items'), 'generate_postmortem returned no Markdown');
+    const range = structured(await client.callTool({ name: 'generate_postmortem', arguments: { since: new Date(t0 - 1000).toISOString(), until: new Date().toISOString() } }), 'generate_postmortem');
+    check(range.incident_id === null && range.document?.impact?.total_errors >= 8, `generate_postmortem over a range: ${JSON.stringify(range.document?.impact)}`);
 
     // Bad input: a tool error naming the field, not a protocol error and not a generic message.
     const bad = await client.callTool({ name: 'report_failure', arguments: { agent: 'ts-agent-a', error_type: 'TimeoutError', message: 'boom', severity: 'catastrophic' } });
