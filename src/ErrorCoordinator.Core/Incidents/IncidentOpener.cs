@@ -109,7 +109,8 @@ public sealed class IncidentOpener(
         {
             using var doc = JsonDocument.Parse(message.Payload);
             var root = doc.RootElement;
-            int? attempts = root.TryGetProperty("attempts", out var a) && a.TryGetInt32(out var n) ? n : null;
+            // The retry queue publishes the attempt that failed last as "attempt".
+            int? attempts = (root.TryGetProperty("attempts", out var a) || root.TryGetProperty("attempt", out a)) && a.TryGetInt32(out var n) ? n : null;
             return await incidents.OnRetryExhaustedAsync(Str(root, "event_id") ?? DerivedId("rex_", message.Payload), Str(root, "component"),
                 Str(root, "task_id"), Str(root, "agent"), attempts, Time(root) ?? time.GetUtcNow(), cancellationToken);
         }
