@@ -22,6 +22,7 @@ internal static class BreakerBench
     private const string Record = "record_outcome";
     private const string SeedCheck = "seed check";
     private const string SeedRecord = "seed record";
+    private const string RawCheck = "check script";
     private const int Components = 16;
 
     public static async Task<List<PhaseResult>> RunAsync(string redis, IServer admin, TimeSpan warmup, TimeSpan measure, string runId, List<string> prefixes,
@@ -57,6 +58,13 @@ internal static class BreakerBench
 
             results.Add(await measureAsync(Ping, c, mux, admin, _ => db.PingAsync(), warmup, measure, ct));
             results.Add(await measureAsync(Check, c, mux, admin, i => breakers.CheckAsync(names[i % Components], null, ct), warmup, measure, ct));
+            // The check script alone with arguments built once: what the service adds on the client is the difference.
+            var scripts = provider.GetRequiredService<ErrorCoordinator.Redis.Scripting.RedisScripts>();
+            var keySchema = provider.GetRequiredService<KeySchema>();
+            var rawKeys = names.Select(keySchema.BreakerKeys).ToArray();
+            var rawArgs = names.Select(n => RawCheckArgs(n, breakers.DefaultsFor(n))).ToArray();
+            results.Add(await measureAsync(RawCheck, c, mux, admin, i => scripts.EvaluateAsync(ErrorCoordinator.Redis.Scripting.RedisScripts.CheckBreaker,
+                rawKeys[i % Components], rawArgs[i % Components]), warmup, measure, ct));
 
             var before = await SumCallsAsync(breakers, names, ct);
             var record = await measureAsync(Record, c, mux, admin, i => breakers.RecordOutcomeAsync(new BreakerOutcome
@@ -71,6 +79,20 @@ internal static class BreakerBench
             results.Add(seedRecord with { CounterFinal = await seed.SumCallsAsync(names) });
         }
         return results;
+    }
+
+    private static RedisValue[] RawCheckArgs(string component, BreakerPolicy defaults)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var values = new List<RedisValue>
+        {
+            now.ToUnixTimeMilliseconds(), now.ToString("O", CultureInfo.InvariantCulture), component, "bench:none", "cbe_bench",
+            (long)TimeSpan.FromDays(30).TotalMilliseconds, 1000,
+        };
+        values.AddRange(BreakerPolicyFields.Values(defaults).Select(v => (RedisValue)v));
+        values.Add("0123456789abcdef0123456789abcdef");
+        values.Add("");
+        return [.. values];
     }
 
     private static async Task<long> SumCallsAsync(BreakerService breakers, string[] names, CancellationToken ct)
@@ -92,7 +114,7 @@ internal static class BreakerBench
         foreach (var c in new[] { 1, 64 })
         {
             var floor = Find(Ping, c);
-            foreach (var impl in new[] { Ping, Check, Record, SeedCheck, SeedRecord })
+            foreach (var impl in new[] { Ping, Check, RawCheck, Record, SeedCheck, SeedRecord })
             {
                 var r = Find(impl, c);
                 var lost = r.CounterFinal is { } f ? $"{r.CounterExpected - f:N0} of {r.CounterExpected:N0}" : "n/a";
@@ -104,6 +126,8 @@ internal static class BreakerBench
         sb.AppendLine("  seed check / seed record = the original design's breaker: HGET the state (and opened_at when open), then separate");
         sb.AppendLine("                 commands; its failure counter is HGET + HSET, so concurrent writers lose updates. It has no window,");
         sb.AppendLine("                 no probes and no quorum: a floor for 'one plain read', not an equivalent.");
+        sb.AppendLine("  check script = the check script alone through the same connection, its arguments built once (a fixed time): the");
+        sb.AppendLine("                 gap to check_breaker is the service's client-side work (validation, keys, arguments, reading the reply).");
         sb.AppendLine("  lost updates = outcomes recorded (warm-up + measured) minus the calls the store counted afterwards.");
         foreach (var impl in new[] { Check, Record })
         {

@@ -204,7 +204,7 @@ public static class BreakerMachine
             failures += b.Failures;
             slow += b.Slow;
         }
-        return new BreakerWindow(calls, failures, slow, Ratio(calls, failures), DistinctReporters(r, p, now), p.SamplingSeconds);
+        return new BreakerWindow(calls, failures, slow, Ratio(calls, failures), failures > 0 ? DistinctReporters(r, p, now) : 0, p.SamplingSeconds);
     }
 
     /// <summary>Calls of the last minute (six ten-second buckets).</summary>

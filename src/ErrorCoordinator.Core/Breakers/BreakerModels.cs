@@ -72,7 +72,7 @@ public sealed record BreakerPolicyUpdate
     public bool ResetToDefaults { get; init; }
 }
 
-/// <summary>The sliding window's totals over the policy's sampling period.</summary>
+/// <summary>The sliding window's totals over the policy's sampling period; distinct reporters is 0 when the window holds no failure.</summary>
 public sealed record BreakerWindow(long Calls, long Failures, long SlowCalls, double FailureRatio, long DistinctReporters, int Seconds)
 {
     public static BreakerWindow Empty(int seconds) => new(0, 0, 0, 0, 0, seconds);

@@ -108,6 +108,7 @@ local function round2(x)
   return math.floor(x * 100 + 0.5) / 100
 end
 
+-- Distinct agents whose last failure lies in the sampling period (the window reports 0 when it holds no failure).
 local function distinct()
   return redis.call('ZCOUNT', KEYS[3], '(' .. (NOW - P.sampling_seconds * 1000), '+inf')
 end
@@ -207,6 +208,21 @@ local function add_to_window(failure, slow)
   WINDOW_DIRTY[tfield] = true
 end
 
+-- A check that found the window sum stale (no outcome since its bucket) stores the current totals, so the checks after it
+-- take the fast path again. Only into an existing window hash, which keeps its TTL.
+local function refresh_sum()
+  if not next(W) then return end
+  local w = width()
+  local current = math.floor(NOW / w)
+  if W.sum then
+    local n, bw = bucket(W.sum)
+    if bw == w and n == current then return end
+  end
+  local calls, failures, slow = totals()
+  W.sum = string.format('%d:%d:%d:%d:%d', current, w, calls, failures, slow)
+  redis.call('HSET', KEYS[2], 'sum', W.sum)
+end
+
 -- Writes the state hash and the changed window fields, and refreshes every key's idle TTL.
 local SAVED = false
 local function save()
@@ -240,7 +256,7 @@ local function reply(a, b, c, d)
   if S.st == 'half_open' then leased = redis.call('ZCOUNT', KEYS[4], '(' .. NOW, '+inf') end
   local r = {
     S.st, tostring(S.oa), tostring(S.ou), S.rs, S.cb, tostring(S.ca), tostring(S.bm), tostring(S.cf), tostring(S.ps), tostring(S.tr),
-    calls, failures, slow, distinct(), leased, ((not EXISTS) and SAVED) and 1 or 0,
+    calls, failures, slow, failures > 0 and distinct() or 0, leased, ((not EXISTS) and SAVED) and 1 or 0,
     P.sampling_seconds, P.half_open_permits, P.break_seconds,
     a or '', b or '', c or '', d or '', #TRANSITIONS,
   }

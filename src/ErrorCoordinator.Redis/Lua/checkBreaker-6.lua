@@ -27,7 +27,8 @@ do
       end
     end
     if current then
-      local distinct = redis.call('ZCOUNT', KEYS[3], '(' .. (now - sampling * 1000), '+inf')
+      local distinct = 0
+      if f > 0 then distinct = redis.call('ZCOUNT', KEYS[3], '(' .. (now - sampling * 1000), '+inf') end
       return { st[1] or 'closed', st[2] or '0', st[3] or '0', st[4] or '', st[5] or '', st[6] or '0', st[7] or '0', st[8] or '0',
         st[9] or '0', st[10] or '0', c, f, sl, distinct, 0, 0, sampling, permits, brk, '1', '', '0', '-1', 0 }
     end
@@ -61,5 +62,5 @@ else
     if #soonest == 2 then retry = math.max(0, tonumber(soonest[2]) - NOW) else retry = P.permit_lease_seconds * 1000 end
   end
 end
-if due or permit ~= '' then save() end
+if due or permit ~= '' then save() elseif S.st == 'closed' then refresh_sum() end
 return reply(allowed and '1' or '0', permit, tostring(expires), tostring(retry))
