@@ -128,10 +128,13 @@ internal static class Program
         var measure = TimeSpan.FromSeconds(o.Seconds);
         var warmup = TimeSpan.FromSeconds(o.Warmup);
 
-        Console.WriteLine("ErrorCoordinator bench: report_failure vs seed-style baseline vs PING floor");
+        Console.WriteLine(o.BreakersOnly
+            ? "ErrorCoordinator bench: check_breaker / record_outcome vs PING floor and the original read-then-write breaker"
+            : "ErrorCoordinator bench: report_failure vs seed-style baseline vs PING floor");
         Console.WriteLine($"  redis {redisVersion} at {RedisConnector.Format(config.EndPoints[0])} ({(isPrivate ? "private redis-server, --save \"\" --appendonly no" : "given by --redis / EC_BENCH_REDIS_URL")}); run id {runId}");
         Console.WriteLine($"  .NET {Environment.Version}, {Environment.ProcessorCount} cores, {(GCSettings.IsServerGC ? "server" : "workstation")} GC; client and redis share this machine");
-        Console.WriteLine($"  workload: {reports.Length} pre-built reports, {reports.Select(r => r.ErrorType).Distinct().Count()} error types, " +
+        if (!o.BreakersOnly)
+            Console.WriteLine($"  workload: {reports.Length} pre-built reports, {reports.Select(r => r.ErrorType).Distinct().Count()} error types, " +
                           $"{reports.Select(r => SeedBaseline.GenerateErrorSignature(r.ErrorType, r.Message)).Distinct().Count()} distinct seed signatures, " +
                           $"{reports.Select(r => r.Agent).Distinct().Count()} agents, {reports.Count(r => r.Stack is not null) * 100 / reports.Length}% with stacks, " +
                           $"{reports.Count(r => r.Tags is not null) * 100 / reports.Length}% with tags");

@@ -81,7 +81,10 @@ internal static class TrainingBench
                 using (var mux = await RedisConnector.ConnectAsync(redis, cancellationToken: ct))
                 {
                     var seed = new SeedTraining(mux.GetDatabase(), seedPrefix, options);
-                    var r = await Program.MeasureAsync(Seed, c, mux, server, i => seed.ReportAsync(Metric(i)), warmup, measure, ct);
+                    // One step counter across the warm-up and the measured phase (the runner numbers each phase from 0), so every
+                    // run keeps stepping forward: a restart at step 0 would put its early loss after later ones, a real spike.
+                    long seedStep = -1;
+                    var r = await Program.MeasureAsync(Seed, c, mux, server, _ => seed.ReportAsync(Metric(Interlocked.Increment(ref seedStep))), warmup, measure, ct);
                     results.Add((r, seed.Anomalies));
                 }
 
@@ -104,9 +107,10 @@ internal static class TrainingBench
                     provider.GetService<IStartupValidator>()?.Validate();
                     var training = provider.GetRequiredService<TrainingAnomalyService>();
                     long anomalies = 0;
-                    var r = await Program.MeasureAsync(Service, c, mux, server, async i =>
+                    long step = -1;
+                    var r = await Program.MeasureAsync(Service, c, mux, server, async _ =>
                     {
-                        var result = await training.ReportAsync(Metric(i), ct);
+                        var result = await training.ReportAsync(Metric(Interlocked.Increment(ref step)), ct);
                         if (result.Anomalies.Count > 0) Interlocked.Add(ref anomalies, result.Anomalies.Count);
                     }, warmup, measure, ct);
                     results.Add((r, anomalies));

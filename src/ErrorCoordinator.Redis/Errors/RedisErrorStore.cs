@@ -17,6 +17,7 @@ public sealed class RedisErrorStore(IConnectionMultiplexer mux, KeySchema keys, 
 {
     /// <summary>Index entries fetched per round trip while scanning.</summary>
     internal const int ScanBatch = 200;
+    internal const int MaxScanBatch = 2_000;
 
     /// <summary>At most this many index entries are examined per call; past it, a cursor is returned to continue.</summary>
     internal const int MaxScanPerCall = 5_000;
@@ -115,6 +116,8 @@ public sealed class RedisErrorStore(IConnectionMultiplexer mux, KeySchema keys, 
         var lower = query.Since is { } since ? since.ToUnixTimeMilliseconds() : double.NegativeInfinity;
 
         var items = new List<ErrorEvent>(Math.Min(limit, 256));
+        // Large pages (correlation reads thousands of events) fetch in larger batches: fewer round trips.
+        var batchSize = Math.Clamp(limit + 1, ScanBatch, MaxScanBatch);
         SortedSetEntry? lastReturned = null, lastScanned = null;
         var more = false;
         var exhausted = false;
@@ -123,10 +126,10 @@ public sealed class RedisErrorStore(IConnectionMultiplexer mux, KeySchema keys, 
         while (!more && !exhausted && scanned < MaxScanPerCall && lower <= upper)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batch = await db.SortedSetRangeByScoreWithScoresAsync(index, lower, upper, Exclude.None, Order.Descending, skip, ScanBatch).ConfigureAwait(false);
+            var batch = await db.SortedSetRangeByScoreWithScoresAsync(index, lower, upper, Exclude.None, Order.Descending, skip, batchSize).ConfigureAwait(false);
             skip += batch.Length;
             scanned += batch.Length;
-            if (batch.Length < ScanBatch) exhausted = true;
+            if (batch.Length < batchSize) exhausted = true;
             var after = batch.Where(x => !hasCursor || IsAfter(x, cursor)).ToArray();
             if (after.Length == 0) continue;
             var bodies = await db.HashGetAsync(keys.Events, after.Select(x => x.Element).ToArray()).ConfigureAwait(false);
