@@ -65,6 +65,9 @@ public static class ErrorCoordinationServiceCollectionExtensions
             {
                 // Bad input is the caller's error, not the server's: answer it as a tool error (the client sees the
                 // message naming the field and the limit) without an error-level log entry and stack trace.
+                if (request.MatchedPrimitive is ModelContextProtocol.Server.McpServerTool tool &&
+                    ArgumentTypes.Check(tool.ProtocolTool.InputSchema, request.Params?.Arguments as IReadOnlyDictionary<string, System.Text.Json.JsonElement>) is { } wrongType)
+                    return ArgumentTypes.Error(wrongType);
                 try
                 {
                     return await next(request, cancellationToken);

@@ -102,6 +102,10 @@ public sealed class BreakerEndToEndTests(HttpServerFixture fixture) : IClassFixt
         Assert.Contains("'status' must be one of running, completed, failed", status);
         var name = await Client.CallFailingAsync("check_breaker", new { component = new string('c', 201) });
         Assert.Contains("'component' exceeds the limit of 200 characters", name);
+        // A wrong JSON type is named too (checked against the tool's input schema before the call).
+        Assert.Contains("'success' must be true or false; got a string", await Client.CallFailingAsync("record_outcome", new { component = C(), success = "maybe" }));
+        Assert.Contains("'duration_seconds' must be a whole number", await Client.CallFailingAsync("trip_breaker", new { component = C(), reason = "x", duration_seconds = 1.5 }));
+        Assert.Contains("'component' must be a string; got a whole number", await Client.CallFailingAsync("check_breaker", new { component = 42 }));
     }
 
     [Fact]
