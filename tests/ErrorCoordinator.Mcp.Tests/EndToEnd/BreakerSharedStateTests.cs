@@ -12,31 +12,14 @@ namespace ErrorCoordinator.Mcp.Tests.EndToEnd;
 /// </summary>
 public sealed class BreakerSharedStateTests(RedisServer redis) : IAsyncLifetime
 {
-    private readonly string _prefix = TestPrefix.New();
-    private ServerProcess _one = null!;
-    private ServerProcess _two = null!;
-    private McpClient[] _clients = [];
+    private TwoServers _fleet = null!;
 
-    private string[] Args => ["--redis", redis.Configuration, "--key-prefix", _prefix, "--set", $"ErrorCoordinator:Storage:ChannelPrefix={_prefix}"];
+    // Several sessions per process, so concurrent calls really run side by side in each server.
+    public async ValueTask InitializeAsync() => _fleet = await TwoServers.StartAsync(redis, sessions: 8);
 
-    public async ValueTask InitializeAsync()
-    {
-        var one = ServerProcess.StartHttpAsync(Args);
-        var two = ServerProcess.StartHttpAsync(Args);
-        _one = await one;
-        _two = await two;
-        // Several sessions per process, so concurrent calls really run side by side in each server.
-        _clients = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => McpClients.HttpAsync(i % 2 == 0 ? _one : _two)));
-    }
+    public ValueTask DisposeAsync() => _fleet.DisposeAsync();
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var c in _clients) await c.DisposeAsync();
-        await _one.DisposeAsync();
-        await _two.DisposeAsync();
-    }
-
-    private McpClient Client(int i) => _clients[i % _clients.Length];
+    private McpClient Client(int i) => _fleet.Clients[i % _fleet.Clients.Count];
 
     [Fact]
     public async Task Two_hundred_concurrent_outcomes_over_two_processes_leave_exact_window_counts()

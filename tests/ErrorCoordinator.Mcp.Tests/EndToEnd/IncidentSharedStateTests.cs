@@ -8,32 +8,15 @@ namespace ErrorCoordinator.Mcp.Tests.EndToEnd;
 /// <summary>Incidents across two server processes on one real Redis: one incident for a cluster, changes notified everywhere.</summary>
 public sealed class IncidentSharedStateTests(RedisServer redis) : IAsyncLifetime
 {
-    private readonly string _prefix = TestPrefix.New();
-    private ServerProcess _one = null!;
-    private ServerProcess _two = null!;
-    private McpClient _clientOne = null!;
-    private McpClient _clientTwo = null!;
+    private TwoServers _fleet = null!;
+    private McpClient _clientOne => _fleet.ClientOne;
+    private McpClient _clientTwo => _fleet.ClientTwo;
 
-    private string[] Args => ["--redis", redis.Configuration, "--key-prefix", _prefix, "--set", $"ErrorCoordinator:Storage:ChannelPrefix={_prefix}"];
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        var one = ServerProcess.StartHttpAsync(Args);
-        var two = ServerProcess.StartHttpAsync(Args);
-        _one = await one;
-        _two = await two;
-        _clientOne = await McpClients.HttpAsync(_one);
-        _clientTwo = await McpClients.HttpAsync(_two);
-    }
+    public async ValueTask InitializeAsync() => _fleet = await TwoServers.StartAsync(redis);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _clientOne.DisposeAsync();
-        await _clientTwo.DisposeAsync();
-        await _one.DisposeAsync();
-        await _two.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _fleet.DisposeAsync();
 
     [Fact]
     public async Task Critical_reports_through_both_processes_open_one_incident_and_both_see_its_changes()

@@ -7,30 +7,13 @@ namespace ErrorCoordinator.Mcp.Tests.EndToEnd;
 /// <summary>A training run's rolling window lives in Redis: steps reported through two server processes form one window.</summary>
 public sealed class SharedTrainingStateTests(RedisServer redis) : IAsyncLifetime
 {
-    private readonly string _prefix = TestPrefix.New();
-    private ServerProcess _one = null!;
-    private ServerProcess _two = null!;
-    private McpClient _clientOne = null!;
-    private McpClient _clientTwo = null!;
+    private TwoServers _fleet = null!;
+    private McpClient _clientOne => _fleet.ClientOne;
+    private McpClient _clientTwo => _fleet.ClientTwo;
 
-    public async ValueTask InitializeAsync()
-    {
-        string[] args = ["--redis", redis.Configuration, "--key-prefix", _prefix, "--set", $"ErrorCoordinator:Storage:ChannelPrefix={_prefix}"];
-        var one = ServerProcess.StartHttpAsync(args);
-        var two = ServerProcess.StartHttpAsync(args);
-        _one = await one;
-        _two = await two;
-        _clientOne = await McpClients.HttpAsync(_one);
-        _clientTwo = await McpClients.HttpAsync(_two);
-    }
+    public async ValueTask InitializeAsync() => _fleet = await TwoServers.StartAsync(redis);
 
-    public async ValueTask DisposeAsync()
-    {
-        await _clientOne.DisposeAsync();
-        await _clientTwo.DisposeAsync();
-        await _one.DisposeAsync();
-        await _two.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _fleet.DisposeAsync();
 
     [Fact]
     public async Task Steps_through_either_process_share_the_window_so_a_spike_is_judged_against_both()
