@@ -9,7 +9,7 @@ public sealed class BreakerOptionsTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
-        return BreakerTestServices.Build(TimeProvider.System, settings);
+        return CoordinationTestServices.Build(TimeProvider.System, settings);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed class InMemoryBreakerRetentionTests
     private static (ServiceProvider, BreakerService, FakeTimeProvider) Build(Dictionary<string, string?> settings)
     {
         var time = new FakeTimeProvider(TestServices.Start);
-        var sp = BreakerTestServices.Build(time, settings);
+        var sp = CoordinationTestServices.Build(time, settings);
         return (sp, sp.GetRequiredService<BreakerService>(), time);
     }
 

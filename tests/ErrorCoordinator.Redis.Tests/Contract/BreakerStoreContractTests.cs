@@ -30,7 +30,7 @@ public sealed class RedisBreakerRetentionTests(RedisServer server)
         var prefix = TestPrefix.New();
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         var mux = await RedisTestConnections.SharedAsync(server);
-        await using var provider = BreakerTestServices.Build(time, new Dictionary<string, string?>
+        await using var provider = CoordinationTestServices.Build(time, new Dictionary<string, string?>
         {
             ["ErrorCoordinator:Storage:KeyPrefix"] = prefix,
             ["ErrorCoordinator:Breakers:IdleRetention"] = "02:00:00",

@@ -1,8 +1,7 @@
-using ErrorCoordinator.Core.Hosting;
+using ErrorCoordinator.Testing.Contract;
 using ErrorCoordinator.Core.Retries;
 using ErrorCoordinator.Redis.Hosting;
 using ErrorCoordinator.Testing.Redis;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ErrorCoordinator.Redis.Tests.Retries;
@@ -15,20 +14,12 @@ public sealed class RetryCounterRetentionTests(RedisServer server)
     {
         var ct = TestContext.Current.CancellationToken;
         var prefix = TestPrefix.New();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var mux = await RedisTestConnections.SharedAsync(server);
+        await using var provider = CoordinationTestServices.Build(TimeProvider.System, new Dictionary<string, string?>
         {
             ["ErrorCoordinator:Storage:KeyPrefix"] = prefix,
             ["ErrorCoordinator:Storage:ChannelPrefix"] = prefix,
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddErrorReporting(configuration);
-        services.AddBreakers(configuration);
-        services.AddRetries(configuration);
-        services.AddInMemoryStores();
-        var mux = await RedisTestConnections.SharedAsync(server);
-        services.AddRedisStores(mux);
-        await using var provider = services.BuildServiceProvider();
+        }, services => services.AddRedisStores(mux));
         var retries = provider.GetRequiredService<RetryService>();
         var stats = provider.GetRequiredService<KeySchema>().RetryStats;
         var db = mux.GetDatabase();

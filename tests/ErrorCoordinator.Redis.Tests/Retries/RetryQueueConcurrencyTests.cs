@@ -1,9 +1,8 @@
+using ErrorCoordinator.Testing.Contract;
 using ErrorCoordinator.Core.Breakers;
-using ErrorCoordinator.Core.Hosting;
 using ErrorCoordinator.Core.Retries;
 using ErrorCoordinator.Redis.Hosting;
 using ErrorCoordinator.Testing.Redis;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ErrorCoordinator.Redis.Tests.Retries;
@@ -13,20 +12,13 @@ public sealed class RetryQueueConcurrencyTests(RedisServer server)
 {
     private async Task<(ServiceProvider Provider, RetryService Retries)> ProcessAsync(string prefix, int minimum)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var mux = await RedisTestConnections.NewAsync(server);
+        var provider = CoordinationTestServices.Build(TimeProvider.System, new Dictionary<string, string?>
         {
             ["ErrorCoordinator:Storage:KeyPrefix"] = prefix,
             ["ErrorCoordinator:Storage:ChannelPrefix"] = prefix,
             ["ErrorCoordinator:Retries:BudgetMinRetriesPerMinute"] = minimum.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddErrorReporting(configuration);
-        services.AddBreakers(configuration);
-        services.AddRetries(configuration);
-        services.AddInMemoryStores();
-        services.AddRedisStores(await RedisTestConnections.NewAsync(server));
-        var provider = services.BuildServiceProvider();
+        }, services => services.AddRedisStores(mux));
         return (provider, provider.GetRequiredService<RetryService>());
     }
 

@@ -1,10 +1,9 @@
+using ErrorCoordinator.Testing.Contract;
 using System.Collections.Concurrent;
 using ErrorCoordinator.Core.Common;
-using ErrorCoordinator.Core.Hosting;
 using ErrorCoordinator.Core.Retries;
 using ErrorCoordinator.Redis.Hosting;
 using ErrorCoordinator.Testing.Redis;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ErrorCoordinator.Redis.Tests.Retries;
@@ -17,21 +16,14 @@ public sealed class RetryQueueCrashTests(RedisServer server)
 {
     private async Task<(ServiceProvider Provider, RetryService Retries)> ProcessAsync(string prefix)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var mux = await RedisTestConnections.NewAsync(server);
+        var provider = CoordinationTestServices.Build(TimeProvider.System, new Dictionary<string, string?>
         {
             ["ErrorCoordinator:Storage:KeyPrefix"] = prefix,
             ["ErrorCoordinator:Storage:ChannelPrefix"] = prefix,
             // The budget is not under test here: allow every retry.
             ["ErrorCoordinator:Retries:BudgetMinRetriesPerMinute"] = "1000000",
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddErrorReporting(configuration);
-        services.AddBreakers(configuration);
-        services.AddRetries(configuration);
-        services.AddInMemoryStores();
-        services.AddRedisStores(await RedisTestConnections.NewAsync(server));
-        var provider = services.BuildServiceProvider();
+        }, services => services.AddRedisStores(mux));
         return (provider, provider.GetRequiredService<RetryService>());
     }
 

@@ -41,7 +41,7 @@ public abstract class BreakerContractTests : IAsyncLifetime
             ["ErrorCoordinator:Storage:ChannelPrefix"] = prefix,
         };
         var store = await StoreAsync();
-        _provider = BreakerTestServices.Build(Time, settings, store);
+        _provider = CoordinationTestServices.Build(Time, settings, store);
         var channels = _provider.GetRequiredService<ChannelNames>();
         _subscription = await _provider.GetRequiredService<IEventBus>().SubscribeAsync(channels.Breakers,
             m => Published.Enqueue(CoreJson.Deserialize<BreakerEvent>(m.Payload)));
