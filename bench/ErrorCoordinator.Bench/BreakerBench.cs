@@ -34,18 +34,7 @@ internal static class BreakerBench
             var prefix = $"bench-{runId}-cb-c{c}:";
             prefixes.Add(prefix);
             using var mux = await RedisConnector.ConnectAsync(redis, cancellationToken: ct);
-            var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                [StorageOptions.Section + ":Redis"] = redis,
-                [StorageOptions.Section + ":KeyPrefix"] = prefix,
-                [StorageOptions.Section + ":ChannelPrefix"] = prefix,
-            }).Build();
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.AddErrorReporting(settings);
-            services.AddBreakers(settings);
-            services.AddRedisStores(mux);
-            await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+            await using var provider = BenchServices.Build(mux, prefix, (s, c) => s.AddBreakers(c));
             var breakers = provider.GetRequiredService<BreakerService>();
             var names = Enumerable.Range(0, Components).Select(i => $"dep-{i:D2}").ToArray();
             // A long window so the phase's calls all stay in it (the lost-update check sums them); 10% failures keep it closed.

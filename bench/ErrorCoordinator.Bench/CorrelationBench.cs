@@ -98,21 +98,8 @@ internal static class CorrelationBench
         return ok;
     }
 
-    private static ServiceProvider Build(IConnectionMultiplexer? mux, string prefix)
-    {
-        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            [$"{StorageOptions.Section}:KeyPrefix"] = prefix,
-            [$"{StorageOptions.Section}:ChannelPrefix"] = prefix,
-        }).Build();
-        var services = new ServiceCollection();
-        services.AddLogging();
-        services.AddErrorReporting(config);
-        services.AddCorrelation(config);
-        services.AddInMemoryStores();
-        if (mux is not null) services.AddRedisStores(mux);
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Build(IConnectionMultiplexer? mux, string prefix) =>
+        BenchServices.Build(mux, prefix, (s, c) => s.AddCorrelation(c));
 
     /// <summary>Registers a 40-component graph and reports 10,000 failures (in batches of 500) spread over the 5 minutes before now.</summary>
     private static async Task<DateTimeOffset> PopulateAsync(CorrelationService correlation, ErrorReportingService errors)

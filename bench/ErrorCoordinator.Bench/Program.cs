@@ -197,18 +197,7 @@ internal static class Program
                 prefixes.Add(servicePrefix);
                 using (var mux = await RedisConnector.ConnectAsync(redis, cancellationToken: ct))
                 {
-                    var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-                    {
-                        [StorageOptions.Section + ":Redis"] = redis,
-                        [StorageOptions.Section + ":KeyPrefix"] = servicePrefix,
-                        [StorageOptions.Section + ":ChannelPrefix"] = servicePrefix,
-                    }).Build();
-                    var services = new ServiceCollection();
-                    services.AddLogging();
-                    services.AddErrorReporting(settings);
-                    services.AddRedisStores(mux);
-                    await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-                    provider.GetService<IStartupValidator>()?.Validate();
+                    await using var provider = BenchServices.Build(mux, servicePrefix);
                     var service = provider.GetRequiredService<ErrorReportingService>();
                     CpuProfile.Prime(provider, reports);
                     var keys = provider.GetRequiredService<KeySchema>();

@@ -282,21 +282,8 @@ internal static class RetryBench
         public static async Task<Host> CreateAsync(string redis, string prefix, CancellationToken ct)
         {
             var mux = await RedisConnector.ConnectAsync(redis, cancellationToken: ct);
-            var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                [StorageOptions.Section + ":Redis"] = redis,
-                [StorageOptions.Section + ":KeyPrefix"] = prefix,
-                [StorageOptions.Section + ":ChannelPrefix"] = prefix,
-                [RetryOptions.Section + ":BudgetMinRetriesPerMinute"] = "1000000",
-            }).Build();
-            var services = new ServiceCollection();
-            services.AddLogging();
-            services.AddErrorReporting(settings);
-            services.AddBreakers(settings);
-            services.AddRetries(settings);
-            services.AddRedisStores(mux);
-            var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
-            provider.GetService<IStartupValidator>()?.Validate();
+            var provider = BenchServices.Build(mux, prefix, (s, c) => s.AddBreakers(c).AddRetries(c),
+                new Dictionary<string, string?> { [RetryOptions.Section + ":BudgetMinRetriesPerMinute"] = "1000000" });
             await provider.GetRequiredService<Redis.Scripting.RedisScripts>().LoadAsync(ct);
             return new Host { _provider = provider, Mux = mux, Retries = provider.GetRequiredService<RetryService>() };
         }

@@ -92,19 +92,7 @@ internal static class TrainingBench
                 prefixes.Add(servicePrefix);
                 using (var mux = await RedisConnector.ConnectAsync(redis, cancellationToken: ct))
                 {
-                    var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-                    {
-                        [StorageOptions.Section + ":Redis"] = redis,
-                        [StorageOptions.Section + ":KeyPrefix"] = servicePrefix,
-                        [StorageOptions.Section + ":ChannelPrefix"] = servicePrefix,
-                    }).Build();
-                    var services = new ServiceCollection();
-                    services.AddLogging();
-                    services.AddErrorReporting(settings);
-                    services.AddRedisStores(mux);
-                    services.AddTraining(settings);
-                    await using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
-                    provider.GetService<IStartupValidator>()?.Validate();
+                    await using var provider = BenchServices.Build(mux, servicePrefix, (s, c) => s.AddTraining(c));
                     var training = provider.GetRequiredService<TrainingAnomalyService>();
                     long anomalies = 0;
                     long step = -1;
