@@ -121,15 +121,15 @@ public sealed class BreakerService(
     }
 
     /// <summary>Stores a per-component policy (only the given fields change) and returns the effective policy.</summary>
-    public async Task<BreakerPolicy> ConfigureAsync(string component, BreakerPolicyUpdate update, CancellationToken cancellationToken = default)
+    public Task<BreakerPolicy> ConfigureAsync(string component, BreakerPolicyUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
         component = ValidateComponent(component);
         var defaults = DefaultsFor(component);
-        // Validate the policy the update would produce before writing anything.
-        var current = update.ResetToDefaults ? defaults : await store.GetPolicyAsync(component, defaults, cancellationToken);
-        ValidatePolicy(Apply(current, update));
-        return await store.ConfigureAsync(component, update, defaults, time.GetUtcNow(), cancellationToken);
+        // Each given field's range is checked here; the rule across fields (max_break_seconds >= break_seconds) depends on
+        // what is stored, so the store checks it atomically with the write. Nothing is written when either refuses.
+        ValidateRanges(Apply(defaults, update));
+        return store.ConfigureAsync(component, update, defaults, time.GetUtcNow(), cancellationToken);
     }
 
     public Task<BreakerPolicy> GetPolicyAsync(string component, CancellationToken cancellationToken = default)
@@ -250,14 +250,20 @@ public sealed class BreakerService(
     /// <summary>Every policy rule, with the field and the limit in the message. Also used to validate configuration at start.</summary>
     public static void ValidatePolicy(BreakerPolicy p)
     {
+        ValidateRanges(p);
+        if (p.MaxBreakSeconds < p.BreakSeconds)
+            throw new ValidationException("max_break_seconds", $"'max_break_seconds' ({p.MaxBreakSeconds}) must be at least 'break_seconds' ({p.BreakSeconds}).");
+    }
+
+    /// <summary>Each field's own range (not the rule across fields).</summary>
+    public static void ValidateRanges(BreakerPolicy p)
+    {
         if (double.IsNaN(p.FailureRatio) || p.FailureRatio <= 0 || p.FailureRatio > 1)
             throw new ValidationException("failure_ratio", $"'failure_ratio' must be greater than 0 and at most 1; got {p.FailureRatio}.");
         Range("minimum_throughput", p.MinimumThroughput, 1, 1_000_000);
         Range("sampling_seconds", p.SamplingSeconds, 1, 86_400);
         Range("break_seconds", p.BreakSeconds, 1, 86_400);
         Range("max_break_seconds", p.MaxBreakSeconds, 1, 7 * 86_400);
-        if (p.MaxBreakSeconds < p.BreakSeconds)
-            throw new ValidationException("max_break_seconds", $"'max_break_seconds' ({p.MaxBreakSeconds}) must be at least 'break_seconds' ({p.BreakSeconds}).");
         Range("half_open_permits", p.HalfOpenPermits, 1, 1000);
         Range("permit_lease_seconds", p.PermitLeaseSeconds, 1, 3600);
         Range("consecutive_failures", p.ConsecutiveFailures, 0, 1_000_000);
